@@ -1,0 +1,207 @@
+// Every differentiable op of the engine. Each is defined, forward beside backward, in one of the
+// ops_*.cpp files; all work for float (training) and double (gradient checks).
+// Binary elementwise ops broadcast as NumPy does; their gradients are summed back to each input's
+// shape by sum_to().
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autograd/tape.hpp"
+#include "autograd/tensor.hpp"
+
+namespace tinyrec {
+
+template <class T>
+using Tensors = std::vector<Tensor<T>>;
+using Axes = std::vector<int>;
+using Ids = xt::xarray<int64_t>;  // integer indices (embedding ids); never differentiated
+// A scalar argument whose type follows the tensor's (so `x * 2.0` works for float tensors too).
+template <class T>
+using Scalar = typename Tensor<T>::value_type;
+
+// ---- elementwise, binary with broadcasting (ops_elementwise.cpp) ----
+template <class T>
+Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b);
+template <class T>
+Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b);
+template <class T>
+Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b);
+template <class T>
+Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b);
+// ---- elementwise with a scalar ----
+template <class T>
+Tensor<T> add_scalar(const Tensor<T>& x, Scalar<T> s);  // x + s
+template <class T>
+Tensor<T> mul_scalar(const Tensor<T>& x, Scalar<T> s);  // x * s
+template <class T>
+Tensor<T> rsub_scalar(const Tensor<T>& x, Scalar<T> s);  // s - x
+template <class T>
+Tensor<T> rdiv_scalar(const Tensor<T>& x, Scalar<T> s);  // s / x
+template <class T>
+Tensor<T> pow(const Tensor<T>& x, Scalar<T> p);  // x^p (x > 0 unless p is whole)
+// ---- elementwise, unary ----
+template <class T>
+Tensor<T> neg(const Tensor<T>& x);
+template <class T>
+Tensor<T> square(const Tensor<T>& x);
+template <class T>
+Tensor<T> exp(const Tensor<T>& x);
+template <class T>
+Tensor<T> log(const Tensor<T>& x);
+template <class T>
+Tensor<T> sqrt(const Tensor<T>& x);
+template <class T>
+Tensor<T> relu(const Tensor<T>& x);
+template <class T>
+Tensor<T> leaky_relu(const Tensor<T>& x, Scalar<T> slope = Scalar<T>(0.01));
+template <class T>
+Tensor<T> sigmoid(const Tensor<T>& x);
+template <class T>
+Tensor<T> tanh(const Tensor<T>& x);
+template <class T>
+Tensor<T> logsigmoid(const Tensor<T>& x);  // log σ(x), computed stably
+template <class T>
+Tensor<T> clamp(const Tensor<T>& x, Scalar<T> lo, Scalar<T> hi);
+// where(cond, a, b): a where cond != 0 else b; cond is a constant 0/1 tensor, broadcast to the
+// result.
+template <class T>
+Tensor<T> where(const Tensor<T>& cond, const Tensor<T>& a, const Tensor<T>& b);
+// x with `value` where mask != 0.
+template <class T>
+Tensor<T> masked_fill(const Tensor<T>& x, const Tensor<T>& mask, Scalar<T> value);
+
+// ---- broadcasting and reductions (ops_reduce.cpp) ----
+template <class T>
+Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);
+// Sums x down to `shape` (the inverse of broadcasting): the one helper every broadcasting op's
+// backward uses.
+template <class T>
+Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape);
+template <class T>
+Tensor<T> sum(const Tensor<T>& x);  // all elements, to a scalar
+template <class T>
+Tensor<T> sum(const Tensor<T>& x, const Axes& axes, bool keepdims = false);
+template <class T>
+Tensor<T> mean(const Tensor<T>& x);
+template <class T>
+Tensor<T> mean(const Tensor<T>& x, const Axes& axes, bool keepdims = false);
+// Maximum along one axis; the gradient goes to the first maximal element.
+template <class T>
+Tensor<T> max(const Tensor<T>& x, int axis, bool keepdims = false);
+
+// ---- shape (ops_shape.cpp) ----
+template <class T>
+Tensor<T> reshape(const Tensor<T>& x, const Shape& shape);
+// As reshape, where one size may be −1 and is inferred from the others.
+template <class T>
+Tensor<T> reshape_infer(const Tensor<T>& x, const std::vector<int64_t>& shape);
+template <class T>
+Tensor<T> permute(const Tensor<T>& x, const std::vector<size_t>& axes);
+template <class T>
+Tensor<T> transpose(const Tensor<T>& x, int axis0 = -2, int axis1 = -1);
+template <class T>
+Tensor<T> concat(const Tensors<T>& xs, int axis);
+template <class T>
+Tensor<T> slice(const Tensor<T>& x, int axis, size_t start, size_t stop);
+// Zero-pads along one axis (the backward of slice, and sliced back in its own backward).
+template <class T>
+Tensor<T> pad(const Tensor<T>& x, int axis, size_t before, size_t after);
+template <class T>
+Tensors<T> split(const Tensor<T>& x, const std::vector<size_t>& sizes, int axis);
+template <class T>
+Tensors<T> chunk(const Tensor<T>& x, size_t chunks, int axis);
+
+// ---- matrix products (ops_matmul.cpp), through BLAS gemm with transpose flags ----
+// [M,K]·[K,N] -> [M,N]; [B,M,K]·[B,K,N] -> [B,M,N]; [B,M,K]·[K,N] -> [B,M,N].
+// trans_a / trans_b use the transpose of the last two axes without copying.
+template <class T>
+Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool trans_a = false,
+                 bool trans_b = false);
+
+// ---- softmax family (ops_softmax.cpp) ----
+// Along `axis`; where a mask is given (broadcastable, 1 = keep), masked entries get probability 0,
+// and a row masked entirely gives all zeros rather than NaN.
+template <class T>
+Tensor<T> softmax(const Tensor<T>& x, int axis, const Tensor<T>& mask = {});
+// Masked entries of log_softmax are 0 (not −inf) and receive no gradient.
+template <class T>
+Tensor<T> log_softmax(const Tensor<T>& x, int axis, const Tensor<T>& mask = {});
+
+// ---- indexing (ops_index.cpp) ----
+// Rows of x along `axis` picked by ids (any shape): the result's `axis` is replaced by ids' axes.
+// Entries equal to padding_idx (if >= 0) give zeros and send no gradient.
+template <class T>
+Tensor<T> index_select(const Tensor<T>& x, int axis, const Ids& ids, int64_t padding_idx = -1);
+// The adjoint of index_select: adds x's slices into `size` rows along `axis` at ids.
+template <class T>
+Tensor<T> index_add(const Tensor<T>& x, int axis, const Ids& ids, size_t size,
+                    int64_t padding_idx = -1);
+// Embedding lookup: table [N, D], ids of any shape -> ids.shape + [D].
+template <class T>
+Tensor<T> embedding(const Tensor<T>& table, const Ids& ids, int64_t padding_idx = -1);
+
+// ---- losses (ops_loss.cpp), each the mean over its elements or rows ----
+template <class T>
+Tensor<T> bce_with_logits(const Tensor<T>& logits, const Tensor<T>& targets);
+// Rows of logits [N, C] against class ids [N].
+template <class T>
+Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const Ids& targets);
+template <class T>
+Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target);
+
+// ---- operators ----
+template <class T>
+Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) {
+  return add(a, b);
+}
+template <class T>
+Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) {
+  return sub(a, b);
+}
+template <class T>
+Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) {
+  return mul(a, b);
+}
+template <class T>
+Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
+  return div(a, b);
+}
+template <class T>
+Tensor<T> operator-(const Tensor<T>& x) {
+  return neg(x);
+}
+template <class T>
+Tensor<T> operator+(const Tensor<T>& x, Scalar<T> s) {
+  return add_scalar(x, s);
+}
+template <class T>
+Tensor<T> operator+(Scalar<T> s, const Tensor<T>& x) {
+  return add_scalar(x, s);
+}
+template <class T>
+Tensor<T> operator-(const Tensor<T>& x, Scalar<T> s) {
+  return add_scalar(x, -s);
+}
+template <class T>
+Tensor<T> operator-(Scalar<T> s, const Tensor<T>& x) {
+  return rsub_scalar(x, s);
+}
+template <class T>
+Tensor<T> operator*(const Tensor<T>& x, Scalar<T> s) {
+  return mul_scalar(x, s);
+}
+template <class T>
+Tensor<T> operator*(Scalar<T> s, const Tensor<T>& x) {
+  return mul_scalar(x, s);
+}
+template <class T>
+Tensor<T> operator/(const Tensor<T>& x, Scalar<T> s) {
+  return mul_scalar(x, T(1) / s);
+}
+template <class T>
+Tensor<T> operator/(Scalar<T> s, const Tensor<T>& x) {
+  return rdiv_scalar(x, s);
+}
+
+}  // namespace tinyrec

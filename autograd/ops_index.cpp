@@ -1,0 +1,116 @@
+// Indexing by integer ids: index_select (and the embedding lookup built on it) and its adjoint
+// index_add, a scatter-add. Each is the other's backward, so both differentiate to any order.
+#include <cstring>
+
+#include "autograd/broadcast.hpp"
+#include "autograd/ops.hpp"
+
+namespace tinyrec {
+
+namespace {
+
+struct Layout {
+  size_t outer = 1, inner = 1;
+};
+
+Layout layout(const Shape& s, size_t axis, size_t span) {
+  Layout l;
+  for (size_t i = 0; i < axis; ++i) l.outer *= s[i];
+  for (size_t i = axis + span; i < s.size(); ++i) l.inner *= s[i];
+  return l;
+}
+
+void check_ids(const char* op, const Ids& ids, size_t size, int64_t padding_idx) {
+  const int64_t* p = ids.data();
+  for (size_t j = 0; j < ids.size(); ++j)
+    if ((p[j] < 0 || static_cast<size_t>(p[j]) >= size) && p[j] != padding_idx)
+      detail::shape_error(op, "id " + std::to_string(p[j]) + " at position " + std::to_string(j) +
+                                  " is out of range for an axis of size " + std::to_string(size));
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> index_select(const Tensor<T>& x, int axis, const Ids& ids, int64_t padding_idx) {
+  const size_t ax = detail::normalize_axis("index_select", axis, x.shape());
+  const size_t n = x.shape()[ax];
+  check_ids("index_select", ids, n, padding_idx);
+  const Layout l = layout(x.shape(), ax, 1);
+  Shape out_shape;
+  for (size_t i = 0; i < ax; ++i) out_shape.push_back(x.shape()[i]);
+  for (size_t d : ids.shape()) out_shape.push_back(d);
+  for (size_t i = ax + 1; i < x.dim(); ++i) out_shape.push_back(x.shape()[i]);
+  xt::xarray<T> v = xt::xarray<T>::from_shape(out_shape);
+  const size_t m = ids.size();
+  const int64_t* id = ids.data();
+  for (size_t o = 0; o < l.outer; ++o)
+    for (size_t j = 0; j < m; ++j) {
+      T* dst = v.data() + (o * m + j) * l.inner;
+      if (id[j] == padding_idx)
+        std::memset(dst, 0, l.inner * sizeof(T));
+      else
+        std::memcpy(dst, x.data() + (o * n + static_cast<size_t>(id[j])) * l.inner,
+                    l.inner * sizeof(T));
+    }
+  Tensor<T> out(std::move(v));
+  if (should_record(x))
+    record(out, [x, ax, ids, n, padding_idx](const Tensor<T>&, const Tensor<T>& g) {
+      accumulate(x, index_add(g, static_cast<int>(ax), ids, n, padding_idx));
+    });
+  return out;
+}
+
+template <class T>
+Tensor<T> index_add(const Tensor<T>& x, int axis, const Ids& ids, size_t size,
+                    int64_t padding_idx) {
+  // x has shape pre + ids.shape + post, with `axis` = len(pre); the result has pre + [size] + post.
+  const Shape& s = x.shape();
+  const size_t span = ids.dimension();
+  if (axis < 0 || static_cast<size_t>(axis) + span > s.size())
+    detail::shape_error("index_add", "axis " + std::to_string(axis) + " with ids of shape " +
+                                         shape_str(ids.shape()) + " does not fit " + shape_str(s));
+  const size_t ax = static_cast<size_t>(axis);
+  for (size_t k = 0; k < span; ++k)
+    if (s[ax + k] != ids.shape()[k])
+      detail::shape_error("index_add", "ids of shape " + shape_str(ids.shape()) + " do not match " +
+                                           shape_str(s) + " at axis " + std::to_string(axis));
+  check_ids("index_add", ids, size, padding_idx);
+  const Layout l = layout(s, ax, span);
+  Shape out_shape;
+  for (size_t i = 0; i < ax; ++i) out_shape.push_back(s[i]);
+  out_shape.push_back(size);
+  for (size_t i = ax + span; i < s.size(); ++i) out_shape.push_back(s[i]);
+  xt::xarray<T> v = xt::zeros<T>(out_shape);
+  const size_t m = ids.size();
+  const int64_t* id = ids.data();
+  for (size_t o = 0; o < l.outer; ++o)
+    for (size_t j = 0; j < m; ++j) {
+      if (id[j] == padding_idx) continue;
+      const T* src = x.data() + (o * m + j) * l.inner;
+      T* dst = v.data() + (o * size + static_cast<size_t>(id[j])) * l.inner;
+      for (size_t i = 0; i < l.inner; ++i) dst[i] += src[i];
+    }
+  Tensor<T> out(std::move(v));
+  if (should_record(x))
+    record(out, [x, ax, ids, padding_idx](const Tensor<T>&, const Tensor<T>& g) {
+      accumulate(x, index_select(g, static_cast<int>(ax), ids, padding_idx));
+    });
+  return out;
+}
+
+template <class T>
+Tensor<T> embedding(const Tensor<T>& table, const Ids& ids, int64_t padding_idx) {
+  if (table.dim() != 2)
+    detail::shape_error("embedding",
+                        "the table must be 2-D [N, D], got " + shape_str(table.shape()));
+  return index_select(table, 0, ids, padding_idx);
+}
+
+#define TINYREC_INSTANTIATE_INDEX(T)                                                \
+  template Tensor<T> index_select(const Tensor<T>&, int, const Ids&, int64_t);      \
+  template Tensor<T> index_add(const Tensor<T>&, int, const Ids&, size_t, int64_t); \
+  template Tensor<T> embedding(const Tensor<T>&, const Ids&, int64_t);
+TINYREC_INSTANTIATE_INDEX(float)
+TINYREC_INSTANTIATE_INDEX(double)
+
+}  // namespace tinyrec

@@ -1,0 +1,218 @@
+// The tape and the backward pass over it.
+#include "autograd/tape.hpp"
+
+#include <stdexcept>
+
+#include "autograd/ops.hpp"
+
+namespace tinyrec {
+
+namespace {
+
+// State of the backward pass running on this thread: its id, and every node it gave a pass_grad,
+// so the scratch gradients can be cleared (or moved into .grad) when it ends.
+struct PassState {
+  uint64_t id = 0;
+  std::vector<std::shared_ptr<void>> touched;
+};
+thread_local uint64_t g_next_pass = 1;
+thread_local PassState* g_pass = nullptr;
+
+}  // namespace
+
+template <class T>
+Tape<T>& Tape<T>::current() {
+  thread_local Tape<T> tape;
+  return tape;
+}
+
+template <class T>
+void Tape<T>::record(const Tensor<T>& out, BackwardFn<T> backward) {
+  Node<T>* n = out.node();
+  n->requires_grad = true;
+  n->is_leaf = false;
+  n->generation = generation_;
+  entries_.push_back(Entry{out.node_ptr(), std::move(backward)});
+  if (entries_.size() >= compact_at_ && !in_backward_) compact();
+}
+
+template <class T>
+void Tape<T>::clear() {
+  entries_.clear();
+  ++generation_;
+  compact_at_ = 4096;
+}
+
+template <class T>
+void Tape<T>::compact() {
+  // Walk newest to oldest: dropping an entry releases its inputs, which may make older entries'
+  // outputs unreachable in turn, and those are reached later in the same walk.
+  std::deque<Entry> kept;
+  for (size_t i = entries_.size(); i-- > 0;) {
+    if (entries_[i].out.expired()) {
+      entries_[i].backward = nullptr;
+    } else {
+      kept.push_front(std::move(entries_[i]));
+    }
+  }
+  entries_.swap(kept);
+  compact_at_ = std::max<size_t>(4096, 2 * entries_.size());
+}
+
+template <class T>
+void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
+  if (!input.requires_grad() || !grad.defined()) return;
+  if (!g_pass) throw std::logic_error("accumulate: called outside a backward pass");
+  Node<T>* n = input.node();
+  if (grad.shape() != n->value.shape())
+    throw std::logic_error("backward: gradient of shape " + shape_str(grad.shape()) +
+                           " for a tensor of shape " + shape_str(n->value.shape()));
+  if (!n->is_leaf && n->generation != Tape<T>::current().generation())
+    throw std::logic_error(
+        "backward: a tensor on the path was made by an op whose tape entry was released by an "
+        "earlier backward(); use retain_graph=true there, or detach() the tensor");
+  if (n->pass != g_pass->id) {
+    n->pass = g_pass->id;
+    n->pass_grad = grad.node_ptr();
+    g_pass->touched.push_back(input.node_ptr());
+  } else {
+    // Out of place: `grad` may be shared with another input (add sends one tensor to both).
+    n->pass_grad = (Tensor<T>(n->pass_grad) + grad).node_ptr();
+  }
+}
+
+namespace {
+
+// Seeds the outputs, walks the tape from its end to its start, and calls each entry whose output
+// received a gradient. Entries are in execution order, so every consumer of a value has sent its
+// contribution before the value's own entry runs.
+template <class T>
+void run_pass(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds,
+              bool create_graph, PassState& state) {
+  Tape<T>& tape = Tape<T>::current();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor<T>& out = outputs[i];
+    if (!out.is_leaf() && out.node()->generation != tape.generation())
+      throw std::logic_error(
+          "backward: the graph of this tensor was released by an earlier backward(); pass "
+          "retain_graph=true to the first one, or run the forward pass again");
+  }
+  const size_t n = tape.size();
+  GradModeGuard mode(create_graph);
+  tape.set_in_backward(true);
+  try {
+    for (size_t i = 0; i < outputs.size(); ++i) accumulate(outputs[i], seeds[i]);
+    for (size_t i = n; i-- > 0;) {
+      const auto& entry = tape.entry(i);
+      std::shared_ptr<Node<T>> out = entry.out.lock();
+      if (!out || out->pass != state.id || !out->pass_grad) continue;
+      Tensor<T> grad_out(out->pass_grad);
+      entry.backward(Tensor<T>(out), grad_out);
+    }
+  } catch (...) {
+    tape.set_in_backward(false);
+    throw;
+  }
+  tape.set_in_backward(false);
+}
+
+template <class T>
+struct PassScope {
+  PassState state;
+  PassState* previous;
+  PassScope() : previous(g_pass) {
+    state.id = g_next_pass++;
+    g_pass = &state;
+  }
+  ~PassScope() {
+    for (auto& p : state.touched) static_cast<Node<T>*>(p.get())->pass_grad.reset();
+    g_pass = previous;
+  }
+};
+
+template <class T>
+void check_seeds(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds) {
+  if (outputs.size() != seeds.size())
+    throw std::invalid_argument("backward: " + std::to_string(outputs.size()) + " outputs but " +
+                                std::to_string(seeds.size()) + " seed gradients");
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!outputs[i].requires_grad())
+      throw std::logic_error(
+          "backward: the output does not require a gradient (was it computed under "
+          "NoGradGuard, or from tensors that do not require one?)");
+    if (seeds[i].shape() != outputs[i].shape())
+      throw std::invalid_argument("backward: seed gradient of shape " +
+                                  shape_str(seeds[i].shape()) + " for an output of shape " +
+                                  shape_str(outputs[i].shape()));
+  }
+}
+
+template <class T>
+Tensor<T> scalar_seed(const Tensor<T>& loss, const char* fn) {
+  if (loss.numel() != 1)
+    throw std::invalid_argument(std::string(fn) + ": the output has shape " +
+                                shape_str(loss.shape()) +
+                                "; a gradient can be created implicitly only for a scalar, pass a "
+                                "seed gradient of the same shape");
+  return Tensor<T>::ones(loss.shape());
+}
+
+}  // namespace
+
+template <class T>
+void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds,
+              bool retain_graph, bool create_graph) {
+  check_seeds(outputs, seeds);
+  {
+    PassScope<T> scope;
+    run_pass(outputs, seeds, create_graph, scope.state);
+    GradModeGuard mode(create_graph);
+    for (auto& p : scope.state.touched) {
+      auto* node = static_cast<Node<T>*>(p.get());
+      if (!node->is_leaf) continue;
+      node->grad = node->grad ? (Tensor<T>(node->grad) + Tensor<T>(node->pass_grad)).node_ptr()
+                              : node->pass_grad;
+    }
+  }
+  if (!retain_graph && !create_graph) Tape<T>::current().clear();
+}
+
+template <class T>
+void backward(const Tensor<T>& loss, bool retain_graph, bool create_graph) {
+  backward(std::vector<Tensor<T>>{loss}, {scalar_seed(loss, "backward")}, retain_graph,
+           create_graph);
+}
+
+template <class T>
+std::vector<Tensor<T>> grad(const Tensor<T>& output, const std::vector<Tensor<T>>& inputs,
+                            bool create_graph) {
+  std::vector<Tensor<T>> seeds{scalar_seed(output, "grad")};
+  std::vector<Tensor<T>> outputs{output};
+  check_seeds(outputs, seeds);
+  for (const auto& x : inputs)
+    if (!x.requires_grad())
+      throw std::invalid_argument("grad: an input does not require a gradient");
+  std::vector<Tensor<T>> result;
+  PassScope<T> scope;
+  run_pass(outputs, seeds, create_graph, scope.state);
+  for (const auto& x : inputs) {
+    Node<T>* n = x.node();
+    if (n->pass == scope.state.id && n->pass_grad)
+      result.emplace_back(n->pass_grad);
+    else
+      result.push_back(Tensor<T>::zeros(x.shape()));
+  }
+  return result;
+}
+
+#define TINYREC_INSTANTIATE_TAPE(T)                                                          \
+  template class Tape<T>;                                                                    \
+  template void accumulate(const Tensor<T>&, const Tensor<T>&);                              \
+  template void backward(const Tensor<T>&, bool, bool);                                      \
+  template void backward(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, \
+                         bool);                                                              \
+  template std::vector<Tensor<T>> grad(const Tensor<T>&, const std::vector<Tensor<T>>&, bool);
+TINYREC_INSTANTIATE_TAPE(float)
+TINYREC_INSTANTIATE_TAPE(double)
+
+}  // namespace tinyrec

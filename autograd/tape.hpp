@@ -1,0 +1,95 @@
+// The tape: a thread-local Wengert list of the differentiable ops run so far, and the backward pass
+// that replays it in reverse.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace tinyrec {
+
+// How an op sends its output's gradient back: given the output and the gradient arriving at it, it
+// calls accumulate(input, gradient) for each input. It is written with Tensor ops, so when the
+// backward pass records (create_graph) the gradient computation becomes part of the graph.
+template <class T>
+using BackwardFn = std::function<void(const Tensor<T>& out, const Tensor<T>& grad_out)>;
+
+template <class T>
+class Tape {
+ public:
+  static Tape& current();  // one tape per thread and scalar type
+
+  // Appends an entry for `out`, which becomes a non-leaf that requires a gradient. The entry holds
+  // `out` weakly: an output nobody can reach any more can never receive a gradient, so its entry
+  // is dropped by compact().
+  void record(const Tensor<T>& out, BackwardFn<T> backward);
+
+  size_t size() const { return entries_.size(); }
+  // Forgets every entry. Tensors made by the forgotten ops refuse a later backward() with a clear
+  // error rather than silently returning partial gradients.
+  void clear();
+  // Drops entries whose output is unreachable (a forward pass whose result was thrown away).
+  void compact();
+  uint64_t generation() const { return generation_; }
+
+  struct Entry {
+    std::weak_ptr<Node<T>> out;
+    BackwardFn<T> backward;
+  };
+  // A deque, because a recording backward pass appends while it walks: references stay valid.
+  const Entry& entry(size_t i) const { return entries_[i]; }
+  // While a backward pass walks the tape, compaction would move entries under it.
+  void set_in_backward(bool on) { in_backward_ = on; }
+
+ private:
+  std::deque<Entry> entries_;
+  uint64_t generation_ = 1;
+  size_t compact_at_ = 4096;
+  bool in_backward_ = false;
+};
+
+// True when an op on these inputs must be recorded: recording is on and some input needs a
+// gradient.
+template <class T, class... Ts>
+bool should_record(const Tensor<T>& first, const Ts&... rest) {
+  if (!grad_enabled()) return false;
+  return first.requires_grad() || (... || rest.requires_grad());
+}
+template <class T>
+bool should_record(const std::vector<Tensor<T>>& inputs) {
+  if (!grad_enabled()) return false;
+  for (const auto& t : inputs)
+    if (t.requires_grad()) return true;
+  return false;
+}
+
+template <class T, class F>
+void record(const Tensor<T>& out, F&& backward) {
+  Tape<T>::current().record(out, BackwardFn<T>(std::forward<F>(backward)));
+}
+
+// Adds `grad` to the gradient flowing into `input` during the running backward pass; does nothing
+// when `input` needs no gradient. Called only from backward functions.
+template <class T>
+void accumulate(const Tensor<T>& input, const Tensor<T>& grad);
+
+// Reverse-mode pass from a scalar `loss` (or from `outputs` seeded with `seeds`), accumulating into
+// the .grad() of every leaf that requires one. The tape is released afterwards unless retain_graph;
+// create_graph records the backward computation so it can be differentiated again (and retains).
+template <class T>
+void backward(const Tensor<T>& loss, bool retain_graph = false, bool create_graph = false);
+template <class T>
+void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds,
+              bool retain_graph = false, bool create_graph = false);
+
+// Gradients of a scalar `output` with respect to `inputs`, returned rather than accumulated into
+// .grad(); leaves' .grad() are left untouched. The tape is kept (other grads may follow). An input
+// the output does not depend on gets a zero gradient. With create_graph the results are themselves
+// differentiable: this is what second-order MAML needs.
+template <class T>
+std::vector<Tensor<T>> grad(const Tensor<T>& output, const std::vector<Tensor<T>>& inputs,
+                            bool create_graph = false);
+
+}  // namespace tinyrec
