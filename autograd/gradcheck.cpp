@@ -34,8 +34,9 @@ std::string GradcheckResult::report() const {
   os.precision(6);
   os << (ok ? "gradcheck passed" : "gradcheck FAILED") << ": " << checked
      << " elements, max abs error " << max_abs_error << ", worst rel error " << worst_rel_error
-     << " at input " << worst_input << " element " << worst_index << " (analytic " << worst_analytic
-     << ", numeric " << worst_numeric << ")";
+     << " (" << worst_tolerance_ratio << " of the tolerance) at input " << worst_input
+     << " element " << worst_index << " (analytic " << worst_analytic << ", numeric "
+     << worst_numeric << ")";
   return os.str();
 }
 
@@ -87,6 +88,7 @@ GradcheckResult gradcheck(const CheckedFn& f, const std::vector<Tensor<double>>&
         r.worst_analytic = a;
         r.worst_numeric = numeric;
         r.worst_rel_error = err / std::max(std::abs(numeric), opt.atol);
+        r.worst_tolerance_ratio = ratio;
       }
     }
   }

@@ -23,6 +23,8 @@ struct GradcheckResult {
   size_t checked = 0;          // elements compared
   double max_abs_error = 0;    // over all elements
   double worst_rel_error = 0;  // |a − n| / max(|n|, atol) at the worst element
+  // |a − n| / (atol + rtol·|n|) at the worst element: the check passes when this is <= 1.
+  double worst_tolerance_ratio = 0;
   // The worst element: the one nearest to (or furthest past) its tolerance.
   size_t worst_input = 0, worst_index = 0;
   double worst_analytic = 0, worst_numeric = 0;

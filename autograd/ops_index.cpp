@@ -23,7 +23,8 @@ Layout layout(const Shape& s, size_t axis, size_t span) {
 void check_ids(const char* op, const Ids& ids, size_t size, int64_t padding_idx) {
   const int64_t* p = ids.data();
   for (size_t j = 0; j < ids.size(); ++j)
-    if ((p[j] < 0 || static_cast<size_t>(p[j]) >= size) && p[j] != padding_idx)
+    if ((p[j] < 0 || static_cast<size_t>(p[j]) >= size) &&
+        !(padding_idx >= 0 && p[j] == padding_idx))
       detail::shape_error(op, "id " + std::to_string(p[j]) + " at position " + std::to_string(j) +
                                   " is out of range for an axis of size " + std::to_string(size));
 }
@@ -46,7 +47,7 @@ Tensor<T> index_select(const Tensor<T>& x, int axis, const Ids& ids, int64_t pad
   for (size_t o = 0; o < l.outer; ++o)
     for (size_t j = 0; j < m; ++j) {
       T* dst = v.data() + (o * m + j) * l.inner;
-      if (id[j] == padding_idx)
+      if (padding_idx >= 0 && id[j] == padding_idx)
         std::memset(dst, 0, l.inner * sizeof(T));
       else
         std::memcpy(dst, x.data() + (o * n + static_cast<size_t>(id[j])) * l.inner,
@@ -85,7 +86,7 @@ Tensor<T> index_add(const Tensor<T>& x, int axis, const Ids& ids, size_t size,
   const int64_t* id = ids.data();
   for (size_t o = 0; o < l.outer; ++o)
     for (size_t j = 0; j < m; ++j) {
-      if (id[j] == padding_idx) continue;
+      if (padding_idx >= 0 && id[j] == padding_idx) continue;
       const T* src = x.data() + (o * m + j) * l.inner;
       T* dst = v.data() + (o * size + static_cast<size_t>(id[j])) * l.inner;
       for (size_t i = 0; i < l.inner; ++i) dst[i] += src[i];

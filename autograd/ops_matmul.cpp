@@ -38,17 +38,17 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
   const size_t da = sa.size(), db = sb.size();
   if (da < 2 || da > 3 || db < 2 || db > 3)
     detail::shape_error("matmul", describe(sa, sb, ta, tb) + ": each operand must be 2-D or 3-D");
+  const auto [m, k] = rows_cols(sa, ta);
+  const auto [k2, n] = rows_cols(sb, tb);
+  if (k != k2)
+    detail::shape_error("matmul", describe(sa, sb, ta, tb) + " do not chain (inner sizes " +
+                                      std::to_string(k) + " and " + std::to_string(k2) + ")");
   // [B,M,K]·[K,N] is one big gemm on the rows of a: reshape, so the backward is one gemm too.
   if (da == 3 && db == 2 && !ta) {
     Tensor<T> flat = reshape(a, Shape{sa[0] * sa[1], sa[2]});
     Tensor<T> y = matmul(flat, b, false, tb);
     return reshape(y, Shape{sa[0], sa[1], y.shape()[1]});
   }
-  const auto [m, k] = rows_cols(sa, ta);
-  const auto [k2, n] = rows_cols(sb, tb);
-  if (k != k2)
-    detail::shape_error("matmul", describe(sa, sb, ta, tb) + " do not chain (inner sizes " +
-                                      std::to_string(k) + " and " + std::to_string(k2) + ")");
   const size_t batch = da == 3 ? sa[0] : sb.size() == 3 ? sb[0] : 1;
   if (da == 3 && db == 3 && sa[0] != sb[0])
     detail::shape_error("matmul", describe(sa, sb, ta, tb) + " have different batch sizes");

@@ -59,7 +59,7 @@ void softmax_kernel(const T* x, const T* m, T* out, size_t base, size_t stride, 
 template <class T>
 Tensor<T> softmax_forward(const Tensor<T>& x, size_t ax, const xt::xarray<T>& m, bool log) {
   xt::xarray<T> v = xt::xarray<T>::from_shape(x.shape());
-  const T* pm = m.size() ? m.data() : nullptr;
+  const T* pm = m.dimension() ? m.data() : nullptr;  // a 0-D array means "no mask"
   for_each_line(x.shape(), ax, [&](size_t base, size_t stride, size_t n) {
     softmax_kernel(x.data(), pm, v.data(), base, stride, n, log);
   });
@@ -87,7 +87,7 @@ Tensor<T> log_softmax(const Tensor<T>& x, int axis, const Tensor<T>& mask) {
   xt::xarray<T> m = full_mask("log_softmax", x, mask);
   Tensor<T> out = softmax_forward(x, ax, m, true);
   if (should_record(x)) {
-    Tensor<T> keep = m.size() ? Tensor<T>(std::move(m)) : Tensor<T>();
+    Tensor<T> keep = mask.defined() ? Tensor<T>(std::move(m)) : Tensor<T>();
     record(out, [x, ax, keep](const Tensor<T>& y, const Tensor<T>& g) {
       // dx = g − softmax ⊙ Σ_k g_k, with masked entries taken out of both terms.
       const Axes axes{static_cast<int>(ax)};

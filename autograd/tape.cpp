@@ -163,16 +163,22 @@ template <class T>
 void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds,
               bool retain_graph, bool create_graph) {
   check_seeds(outputs, seeds);
+  // Leaves and the gradient this pass computed for each; taken before the scratch is cleared.
+  std::vector<std::pair<Node<T>*, std::shared_ptr<Node<T>>>> leaves;
   {
     PassScope<T> scope;
     run_pass(outputs, seeds, create_graph, scope.state);
-    GradModeGuard mode(create_graph);
     for (auto& p : scope.state.touched) {
       auto* node = static_cast<Node<T>*>(p.get());
-      if (!node->is_leaf) continue;
-      node->grad = node->grad ? (Tensor<T>(node->grad) + Tensor<T>(node->pass_grad)).node_ptr()
-                              : node->pass_grad;
+      if (node->is_leaf) leaves.emplace_back(node, node->pass_grad);
     }
+  }
+  GradModeGuard mode(create_graph);
+  for (auto& [node, g] : leaves) {
+    // A gradient still shared with something else (add sends one tensor to both inputs, a seed
+    // belongs to the caller) is copied, so no two .grad() alias and in-place edits stay local.
+    if (g.use_count() > 1 && !create_graph) g = Tensor<T>(g->value).node_ptr();
+    node->grad = node->grad ? (Tensor<T>(node->grad) + Tensor<T>(g)).node_ptr() : g;
   }
   if (!retain_graph && !create_graph) Tape<T>::current().clear();
 }

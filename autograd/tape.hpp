@@ -67,6 +67,7 @@ bool should_record(const std::vector<Tensor<T>>& inputs) {
 
 template <class T, class F>
 void record(const Tensor<T>& out, F&& backward) {
+  if (!grad_enabled()) return;  // an op that forgot should_record still records nothing here
   Tape<T>::current().record(out, BackwardFn<T>(std::forward<F>(backward)));
 }
 

@@ -26,10 +26,8 @@ std::string shape_str(const Shape& shape) {
 }
 
 template <class T>
-Tensor<T>::Tensor(Array value, bool requires_grad) : node_(std::make_shared<Node<T>>()) {
-  node_->value = std::move(value);
-  node_->requires_grad = requires_grad;
-}
+Tensor<T>::Tensor(Array value, bool requires_grad)
+    : node_(std::make_shared<Node<T>>(std::move(value), requires_grad)) {}
 
 template <class T>
 Tensor<T> Tensor<T>::zeros(const Shape& shape, bool requires_grad) {

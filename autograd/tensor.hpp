@@ -18,6 +18,8 @@ class Tensor;
 // `pass_grad` is scratch space for the backward pass currently running.
 template <class T>
 struct Node {
+  Node() = default;
+  explicit Node(xt::xarray<T>&& v, bool rg) : value(std::move(v)), requires_grad(rg) {}
   xt::xarray<T> value;
   std::shared_ptr<Node> grad;
   std::shared_ptr<Node> pass_grad;
