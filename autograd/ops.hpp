@@ -55,6 +55,9 @@ template <class T>
 Tensor<T> relu(const Tensor<T>& x);
 template <class T>
 Tensor<T> leaky_relu(const Tensor<T>& x, Scalar<T> slope = Scalar<T>(0.01));
+// x where x > 0, else alpha·x, with a learned alpha broadcast against x (one per feature).
+template <class T>
+Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& alpha);
 template <class T>
 Tensor<T> sigmoid(const Tensor<T>& x);
 template <class T>

@@ -168,6 +168,41 @@ Tensor<T> leaky_relu(const Tensor<T>& x, Scalar<T> a) {
   return out;
 }
 
+// One fused pass instead of relu, sub, mul and add: PReLU sits after every hidden layer of DIN.
+template <class T>
+Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& alpha) {
+  if (detail::broadcast_shape("prelu", x.shape(), alpha.shape()) != x.shape())
+    detail::shape_error("prelu", "alpha of shape " + shape_str(alpha.shape()) +
+                                     " must broadcast to x of shape " + shape_str(x.shape()));
+  Tensor<T> out(map_binary("prelu", x.value(), alpha.value(),
+                           [](T v, T a) { return v > T(0) ? v : a * v; }));
+  if (should_record(x, alpha))
+    record(out, [x, alpha](const Tensor<T>&, const Tensor<T>& g) {
+      if (!grad_enabled()) {
+        // First order (nothing to record): both gradients in one pass over x.
+        xt::xarray<T> dx = xt::xarray<T>::from_shape(x.shape());
+        xt::xarray<T> da = xt::zeros<T>(alpha.shape());
+        const T *px = x.data(), *pa = alpha.data(), *pg = g.data();
+        detail::for_each_broadcast(x.shape(), x.shape(), alpha.shape(),
+                                   [&](size_t i, size_t, size_t ia) {
+                                     const bool pos = px[i] > T(0);
+                                     dx.data()[i] = pos ? pg[i] : pg[i] * pa[ia];
+                                     if (!pos) da.data()[ia] += pg[i] * px[i];
+                                   });
+        accumulate(x, Tensor<T>(std::move(dx)));
+        accumulate(alpha, Tensor<T>(std::move(da)));
+        return;
+      }
+      // Recorded for higher order: d/dx = 1 on the positive side, alpha on the other;
+      // d/dalpha = min(x, 0).
+      const Tensor<T> positive(map_unary(x.value(), [](T v) { return v > T(0) ? T(1) : T(0); }));
+      if (x.requires_grad()) accumulate(x, g * (positive + (T(1) - positive) * alpha));
+      if (alpha.requires_grad())
+        accumulate(alpha, sum_to(g * (x - x * positive), alpha.shape()));
+    });
+  return out;
+}
+
 template <class T>
 Tensor<T> clamp(const Tensor<T>& x, Scalar<T> lo, Scalar<T> hi) {
   if (!(lo <= hi))
@@ -266,6 +301,7 @@ Tensor<T> masked_fill(const Tensor<T>& x, const Tensor<T>& mask, Scalar<T> value
   template Tensor<T> relu(const Tensor<T>&);                                      \
   template Tensor<T> leaky_relu(const Tensor<T>&, T);                             \
   template Tensor<T> clamp(const Tensor<T>&, T, T);                               \
+  template Tensor<T> prelu(const Tensor<T>&, const Tensor<T>&);     \
   template Tensor<T> sigmoid(const Tensor<T>&);                                   \
   template Tensor<T> tanh(const Tensor<T>&);                                      \
   template Tensor<T> logsigmoid(const Tensor<T>&);                                \

@@ -51,8 +51,7 @@ PReLU<T>::PReLU(size_t features, double alpha_init) : features_(features) {
 template <class T>
 Tensor<T> PReLU<T>::forward(const Tensor<T>& x) {
   check_features("PReLU", x.shape(), features_);
-  Tensor<T> positive = relu(x);
-  return positive + alpha_ * (x - positive);  // x − relu(x) = min(x, 0)
+  return tinyrec::prelu(x, alpha_);
 }
 
 template <class T>
