@@ -174,8 +174,8 @@ Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& alpha) {
   if (detail::broadcast_shape("prelu", x.shape(), alpha.shape()) != x.shape())
     detail::shape_error("prelu", "alpha of shape " + shape_str(alpha.shape()) +
                                      " must broadcast to x of shape " + shape_str(x.shape()));
-  Tensor<T> out(map_binary("prelu", x.value(), alpha.value(),
-                           [](T v, T a) { return v > T(0) ? v : a * v; }));
+  Tensor<T> out(
+      map_binary("prelu", x.value(), alpha.value(), [](T v, T a) { return v > T(0) ? v : a * v; }));
   if (should_record(x, alpha))
     record(out, [x, alpha](const Tensor<T>&, const Tensor<T>& g) {
       if (!grad_enabled()) {
@@ -197,8 +197,7 @@ Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& alpha) {
       // d/dalpha = min(x, 0).
       const Tensor<T> positive(map_unary(x.value(), [](T v) { return v > T(0) ? T(1) : T(0); }));
       if (x.requires_grad()) accumulate(x, g * (positive + (T(1) - positive) * alpha));
-      if (alpha.requires_grad())
-        accumulate(alpha, sum_to(g * (x - x * positive), alpha.shape()));
+      if (alpha.requires_grad()) accumulate(alpha, sum_to(g * (x - x * positive), alpha.shape()));
     });
   return out;
 }
@@ -301,7 +300,7 @@ Tensor<T> masked_fill(const Tensor<T>& x, const Tensor<T>& mask, Scalar<T> value
   template Tensor<T> relu(const Tensor<T>&);                                      \
   template Tensor<T> leaky_relu(const Tensor<T>&, T);                             \
   template Tensor<T> clamp(const Tensor<T>&, T, T);                               \
-  template Tensor<T> prelu(const Tensor<T>&, const Tensor<T>&);     \
+  template Tensor<T> prelu(const Tensor<T>&, const Tensor<T>&);                   \
   template Tensor<T> sigmoid(const Tensor<T>&);                                   \
   template Tensor<T> tanh(const Tensor<T>&);                                      \
   template Tensor<T> logsigmoid(const Tensor<T>&);                                \

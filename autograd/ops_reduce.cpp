@@ -10,7 +10,8 @@ namespace tinyrec {
 template <class T>
 Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
   if (x.shape() == shape) return x;
-  Tensor<T> out(detail::broadcast_array("broadcast_to", x.value(), shape));
+  Tensor<T> out = Tensor<T>::empty(shape);
+  detail::broadcast_fill("broadcast_to", x.value(), out.value());
   if (should_record(x))
     record(out, [x](const Tensor<T>&, const Tensor<T>& g) { accumulate(x, sum_to(g, x.shape())); });
   return out;
@@ -19,7 +20,8 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
   if (x.shape() == shape) return x;
-  Tensor<T> out(detail::sum_to_array("sum_to", x.value(), shape));
+  Tensor<T> out = Tensor<T>::empty(shape);
+  detail::sum_to_fill("sum_to", x.value(), out.value());
   if (should_record(x))
     record(out, [x](const Tensor<T>&, const Tensor<T>& g) {
       accumulate(x, broadcast_to(g, x.shape()));

@@ -74,7 +74,23 @@ void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
   if (n->pass != g_pass->id) {
     n->pass = g_pass->id;
     n->pass_grad = grad.node_ptr();
+    n->pass_grad_owned = false;
     g_pass->touched.push_back(input.node_ptr());
+  } else if (!grad_enabled()) {
+    // Not recording: sum into a buffer this pass owns, allocated on the second contribution.
+    const size_t count = n->value.size();
+    const T* q = grad.data();
+    if (!n->pass_grad_owned) {
+      xt::xarray<T> acc = xt::xarray<T>::from_shape(n->value.shape());
+      const T* p = n->pass_grad->value.data();
+      T* o = acc.data();
+      for (size_t i = 0; i < count; ++i) o[i] = p[i] + q[i];
+      n->pass_grad = std::make_shared<Node<T>>(std::move(acc), false);
+      n->pass_grad_owned = true;
+    } else {
+      T* o = n->pass_grad->value.data();
+      for (size_t i = 0; i < count; ++i) o[i] += q[i];
+    }
   } else {
     // Out of place: `grad` may be shared with another input (add sends one tensor to both).
     n->pass_grad = (Tensor<T>(n->pass_grad) + grad).node_ptr();
@@ -87,10 +103,10 @@ namespace {
 // received a gradient. Entries are in execution order, so every consumer of a value has sent its
 // contribution before the value's own entry runs.
 template <class T>
-void run_pass(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds,
-              bool create_graph, PassState& state) {
+void run_pass(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t count, bool create_graph,
+              PassState& state) {
   Tape<T>& tape = Tape<T>::current();
-  for (size_t i = 0; i < outputs.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     const Tensor<T>& out = outputs[i];
     if (!out.is_leaf() && out.node()->generation != tape.generation())
       throw std::logic_error(
@@ -98,10 +114,12 @@ void run_pass(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>
           "retain_graph=true to the first one, or run the forward pass again");
   }
   const size_t n = tape.size();
+  // Every entry touches at least its output; reserving once avoids regrowing from empty per pass.
+  state.touched.reserve(2 * n + count);
   GradModeGuard mode(create_graph);
   tape.set_in_backward(true);
   try {
-    for (size_t i = 0; i < outputs.size(); ++i) accumulate(outputs[i], seeds[i]);
+    for (size_t i = 0; i < count; ++i) accumulate(outputs[i], seeds[i]);
     for (size_t i = n; i-- > 0;) {
       const auto& entry = tape.entry(i);
       std::shared_ptr<Node<T>> out = entry.out.lock();
@@ -131,11 +149,8 @@ struct PassScope {
 };
 
 template <class T>
-void check_seeds(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds) {
-  if (outputs.size() != seeds.size())
-    throw std::invalid_argument("backward: " + std::to_string(outputs.size()) + " outputs but " +
-                                std::to_string(seeds.size()) + " seed gradients");
-  for (size_t i = 0; i < outputs.size(); ++i) {
+void check_seeds(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
     if (!outputs[i].requires_grad())
       throw std::logic_error(
           "backward: the output does not require a gradient (was it computed under "
@@ -160,14 +175,14 @@ Tensor<T> scalar_seed(const Tensor<T>& loss, const char* fn) {
 }  // namespace
 
 template <class T>
-void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds,
-              bool retain_graph, bool create_graph) {
-  check_seeds(outputs, seeds);
+void backward_impl(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t count,
+                   bool retain_graph, bool create_graph) {
+  check_seeds(outputs, seeds, count);
   // Leaves and the gradient this pass computed for each; taken before the scratch is cleared.
   std::vector<std::pair<Node<T>*, std::shared_ptr<Node<T>>>> leaves;
   {
     PassScope<T> scope;
-    run_pass(outputs, seeds, create_graph, scope.state);
+    run_pass(outputs, seeds, count, create_graph, scope.state);
     for (auto& p : scope.state.touched) {
       auto* node = static_cast<Node<T>*>(p.get());
       if (node->is_leaf) leaves.emplace_back(node, node->pass_grad);
@@ -184,23 +199,31 @@ void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>
 }
 
 template <class T>
+void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& seeds,
+              bool retain_graph, bool create_graph) {
+  if (outputs.size() != seeds.size())
+    throw std::invalid_argument("backward: " + std::to_string(outputs.size()) + " outputs but " +
+                                std::to_string(seeds.size()) + " seed gradients");
+  backward_impl(outputs.data(), seeds.data(), outputs.size(), retain_graph, create_graph);
+}
+
+template <class T>
 void backward(const Tensor<T>& loss, bool retain_graph, bool create_graph) {
-  backward(std::vector<Tensor<T>>{loss}, {scalar_seed(loss, "backward")}, retain_graph,
-           create_graph);
+  const Tensor<T> seed = scalar_seed(loss, "backward");
+  backward_impl(&loss, &seed, 1, retain_graph, create_graph);
 }
 
 template <class T>
 std::vector<Tensor<T>> grad(const Tensor<T>& output, const std::vector<Tensor<T>>& inputs,
                             bool create_graph) {
-  std::vector<Tensor<T>> seeds{scalar_seed(output, "grad")};
-  std::vector<Tensor<T>> outputs{output};
-  check_seeds(outputs, seeds);
+  const Tensor<T> seed = scalar_seed(output, "grad");
+  check_seeds(&output, &seed, 1);
   for (const auto& x : inputs)
     if (!x.requires_grad())
       throw std::invalid_argument("grad: an input does not require a gradient");
   std::vector<Tensor<T>> result;
   PassScope<T> scope;
-  run_pass(outputs, seeds, create_graph, scope.state);
+  run_pass(&output, &seed, 1, create_graph, scope.state);
   for (const auto& x : inputs) {
     Node<T>* n = x.node();
     if (n->pass == scope.state.id && n->pass_grad)

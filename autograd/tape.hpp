@@ -4,6 +4,8 @@
 
 #include <deque>
 #include <functional>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -13,8 +15,79 @@ namespace tinyrec {
 // How an op sends its output's gradient back: given the output and the gradient arriving at it, it
 // calls accumulate(input, gradient) for each input. It is written with Tensor ops, so when the
 // backward pass records (create_graph) the gradient computation becomes part of the graph.
+// A move-only callable with 64 bytes of inline storage, so the usual captures (two or
+// three Tensors plus a few scalars) need no heap allocation; larger ones fall back to the heap.
 template <class T>
-using BackwardFn = std::function<void(const Tensor<T>& out, const Tensor<T>& grad_out)>;
+class BackwardFn {
+ public:
+  static constexpr size_t kInline = 64;
+  BackwardFn() = default;
+  BackwardFn(std::nullptr_t) {}
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, BackwardFn>>>
+  BackwardFn(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (sizeof(D) <= kInline && alignof(D) <= alignof(std::max_align_t)) {
+      new (buf_) D(std::forward<F>(f));
+      ops_ = &inline_ops<D>;
+    } else {
+      *reinterpret_cast<D**>(buf_) = new D(std::forward<F>(f));
+      ops_ = &heap_ops<D>;
+    }
+  }
+  BackwardFn(BackwardFn&& o) noexcept : ops_(o.ops_) {
+    if (ops_) ops_->move(buf_, o.buf_);
+    o.ops_ = nullptr;
+  }
+  BackwardFn& operator=(BackwardFn&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ops_ = o.ops_;
+      if (ops_) ops_->move(buf_, o.buf_);
+      o.ops_ = nullptr;
+    }
+    return *this;
+  }
+  BackwardFn& operator=(std::nullptr_t) {
+    reset();
+    return *this;
+  }
+  ~BackwardFn() { reset(); }
+  explicit operator bool() const { return ops_ != nullptr; }
+  void operator()(const Tensor<T>& out, const Tensor<T>& g) const {
+    ops_->call(const_cast<unsigned char*>(buf_), out, g);
+  }
+
+ private:
+  struct Ops {
+    void (*call)(void*, const Tensor<T>&, const Tensor<T>&);
+    void (*move)(void* dst, void* src);  // move-constructs dst from src; src is then destroyed
+    void (*destroy)(void*);
+  };
+  template <class D>
+  static constexpr Ops inline_ops{
+      [](void* p, const Tensor<T>& o, const Tensor<T>& g) { (*static_cast<D*>(p))(o, g); },
+      [](void* d, void* s) {
+        new (d) D(std::move(*static_cast<D*>(s)));
+        static_cast<D*>(s)->~D();
+      },
+      [](void* p) { static_cast<D*>(p)->~D(); }};
+  template <class D>
+  static constexpr Ops heap_ops{
+      [](void* p, const Tensor<T>& o, const Tensor<T>& g) { (**static_cast<D**>(p))(o, g); },
+      [](void* d, void* s) {
+        *static_cast<D**>(d) = *static_cast<D**>(s);
+        *static_cast<D**>(s) = nullptr;
+      },
+      [](void* p) { delete *static_cast<D**>(p); }};
+  void reset() {
+    if (ops_) {
+      ops_->destroy(buf_);
+      ops_ = nullptr;
+    }
+  }
+  alignas(std::max_align_t) unsigned char buf_[kInline];
+  const Ops* ops_ = nullptr;
+};
 
 template <class T>
 class Tape {

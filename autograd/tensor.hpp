@@ -20,12 +20,14 @@ template <class T>
 struct Node {
   Node() = default;
   explicit Node(xt::xarray<T>&& v, bool rg) : value(std::move(v)), requires_grad(rg) {}
+  explicit Node(const xt::svector<size_t, 4>& shape) : value(xt::xarray<T>::from_shape(shape)) {}
   xt::xarray<T> value;
   std::shared_ptr<Node> grad;
   std::shared_ptr<Node> pass_grad;
   uint64_t pass = 0;        // id of the backward pass that last touched pass_grad
   uint64_t generation = 0;  // tape generation the op that made this node was recorded in
   bool requires_grad = false;
+  bool pass_grad_owned = false;
   bool is_leaf = true;  // made by the user, not by a recorded op
 };
 
@@ -43,6 +45,8 @@ class Tensor {
   static Tensor ones(const Shape& shape, bool requires_grad = false);
   static Tensor full(const Shape& shape, T value, bool requires_grad = false);
   static Tensor scalar(T value, bool requires_grad = false);
+  // A new tensor of this shape whose elements the caller is about to write.
+  static Tensor empty(const Shape& shape) { return Tensor(std::make_shared<Node<T>>(shape)); }
 
   bool defined() const { return node_ != nullptr; }
   const Array& value() const { return checked().value; }

@@ -118,7 +118,7 @@ def matmul(reps, n=1024):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description="PyTorch twin of the engine benchmarks")
     parser.add_argument("reps", nargs="?", type=int, default=9)
     parser.add_argument("chain", nargs="?", type=int, default=1000)
     parser.add_argument("--only", choices=["overhead", "matmul"])

@@ -45,12 +45,12 @@ for ((r = 1; r <= rounds; ++r)); do
   echo "round $r/$rounds" >&2
   "$build/bench_engine_overhead" "$reps" | tee -a "$out"
   if ((have_torch)); then
-    "$torch_python" "$root/bench/engine_overhead_torch.py" "$reps" --only overhead 2>/dev/null |
+    "$torch_python" "$root/bench/engine_overhead_torch.py" "$reps" --only overhead |
       tee -a "$out"
   fi
   "$build/bench_engine_matmul" "$reps" | tee -a "$out"
   if ((have_torch)); then
-    "$torch_python" "$root/bench/engine_overhead_torch.py" "$reps" --only matmul 2>/dev/null |
+    "$torch_python" "$root/bench/engine_overhead_torch.py" "$reps" --only matmul |
       tee -a "$out"
   fi
 done >&2
