@@ -169,6 +169,12 @@ Tensor<T> scalar_seed(const Tensor<T>& loss, const char* fn) {
                                 shape_str(loss.shape()) +
                                 "; a gradient can be created implicitly only for a scalar, pass a "
                                 "seed gradient of the same shape");
+  if (loss.dim() == 0) {
+    // The usual case, a 0-D loss: one shared constant 1 per thread. It is only ever read (a
+    // gradient that ends up as a leaf's .grad() is copied when shared, see backward_impl).
+    thread_local const Tensor<T> one = Tensor<T>::scalar(T(1));
+    return one;
+  }
   return Tensor<T>::ones(loss.shape());
 }
 
@@ -180,6 +186,7 @@ void backward_impl(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t coun
   check_seeds(outputs, seeds, count);
   // Leaves and the gradient this pass computed for each; taken before the scratch is cleared.
   std::vector<std::pair<Node<T>*, std::shared_ptr<Node<T>>>> leaves;
+  leaves.reserve(8);
   {
     PassScope<T> scope;
     run_pass(outputs, seeds, count, create_graph, scope.state);
