@@ -183,12 +183,26 @@ Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& alpha) {
         xt::xarray<T> dx = xt::xarray<T>::from_shape(x.shape());
         xt::xarray<T> da = xt::zeros<T>(alpha.shape());
         const T *px = x.data(), *pa = alpha.data(), *pg = g.data();
-        detail::for_each_broadcast(x.shape(), x.shape(), alpha.shape(),
-                                   [&](size_t i, size_t, size_t ia) {
-                                     const bool pos = px[i] > T(0);
-                                     dx.data()[i] = pos ? pg[i] : pg[i] * pa[ia];
-                                     if (!pos) da.data()[ia] += pg[i] * px[i];
-                                   });
+        T *pdx = dx.data(), *pda = da.data();
+        if (alpha.dim() == 1 && alpha.numel() == x.shape().back()) {
+          // The layer case, one alpha per feature on the last axis: plain loops that vectorise.
+          const size_t f = alpha.numel(), rows = x.numel() / f;
+          for (size_t r = 0; r < rows; ++r) {
+            const size_t o = r * f;
+            for (size_t j = 0; j < f; ++j) {
+              const T v = px[o + j], gv = pg[o + j];
+              pdx[o + j] = v > T(0) ? gv : gv * pa[j];
+              pda[j] += v > T(0) ? T(0) : gv * v;
+            }
+          }
+        } else {
+          detail::for_each_broadcast(x.shape(), x.shape(), alpha.shape(),
+                                     [&](size_t i, size_t, size_t ia) {
+                                       const bool pos = px[i] > T(0);
+                                       pdx[i] = pos ? pg[i] : pg[i] * pa[ia];
+                                       if (!pos) pda[ia] += pg[i] * px[i];
+                                     });
+        }
         accumulate(x, Tensor<T>(std::move(dx)));
         accumulate(alpha, Tensor<T>(std::move(da)));
         return;

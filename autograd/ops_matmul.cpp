@@ -30,6 +30,43 @@ std::string describe(const Shape& a, const Shape& b, bool ta, bool tb) {
   return "shapes " + shape_str(a) + (ta ? "^T" : "") + " and " + shape_str(b) + (tb ? "^T" : "");
 }
 
+// x [..., K] times op(b) ([K, N]) -> [..., N], as one gemm over every row of x.
+template <class T>
+Tensor<T> rows_matmul(const Tensor<T>& x, const Tensor<T>& b, bool tb);
+
+// Σ over rows of xᵀ·y for x [..., P] and y [..., Q] with the same leading axes -> [P, Q]: the
+// weight gradient of rows_matmul, one gemm with no copies.
+template <class T>
+Tensor<T> rows_outer(const Tensor<T>& x, const Tensor<T>& y) {
+  const size_t p = x.shape().back(), q = y.shape().back(), rows = x.numel() / p;
+  xt::xarray<T> c = xt::xarray<T>::from_shape(Shape{p, q});
+  gemm(true, false, p, q, rows, x.data(), p, y.data(), q, c.data());
+  Tensor<T> out(std::move(c));
+  if (should_record(x, y))
+    record(out, [x, y](const Tensor<T>&, const Tensor<T>& g) {
+      if (x.requires_grad()) accumulate(x, rows_matmul(y, g, true));   // y·Gᵀ
+      if (y.requires_grad()) accumulate(y, rows_matmul(x, g, false));  // x·G
+    });
+  return out;
+}
+
+template <class T>
+Tensor<T> rows_matmul(const Tensor<T>& x, const Tensor<T>& b, bool tb) {
+  const size_t k = x.shape().back(), rows = x.numel() / k;
+  const size_t n = tb ? b.shape()[0] : b.shape()[1];
+  Shape out_shape = x.shape();
+  out_shape.back() = n;
+  xt::xarray<T> c = xt::xarray<T>::from_shape(out_shape);
+  gemm(false, tb, rows, n, k, x.data(), k, b.data(), b.shape()[1], c.data());
+  Tensor<T> out(std::move(c));
+  if (should_record(x, b))
+    record(out, [x, b, tb](const Tensor<T>&, const Tensor<T>& g) {
+      if (x.requires_grad()) accumulate(x, rows_matmul(g, b, !tb));  // G·op(B)ᵀ
+      if (b.requires_grad()) accumulate(b, tb ? rows_outer(g, x) : rows_outer(x, g));
+    });
+  return out;
+}
+
 }  // namespace
 
 template <class T>
@@ -43,12 +80,8 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
   if (k != k2)
     detail::shape_error("matmul", describe(sa, sb, ta, tb) + " do not chain (inner sizes " +
                                       std::to_string(k) + " and " + std::to_string(k2) + ")");
-  // [B,M,K]·[K,N] is one big gemm on the rows of a: reshape, so the backward is one gemm too.
-  if (da == 3 && db == 2 && !ta) {
-    Tensor<T> flat = reshape(a, Shape{sa[0] * sa[1], sa[2]});
-    Tensor<T> y = matmul(flat, b, false, tb);
-    return reshape(y, Shape{sa[0], sa[1], y.shape()[1]});
-  }
+  // [B,M,K]·[K,N]: the rows of a are contiguous, so this is one gemm over B·M rows, no copy.
+  if (da == 3 && db == 2 && !ta) return rows_matmul(a, b, tb);
   const size_t batch = da == 3 ? sa[0] : sb.size() == 3 ? sb[0] : 1;
   if (da == 3 && db == 3 && sa[0] != sb[0])
     detail::shape_error("matmul", describe(sa, sb, ta, tb) + " have different batch sizes");
