@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/multitask_commands.hpp"
 #include "cli/options.hpp"
 #include "data/din_synthetic.hpp"
 
@@ -13,6 +14,7 @@ void add_bench_command(CLI::App& app) {
   struct Args {
     CommonFlags common;
     CtrFlags ctr;
+    MultiTaskFlags multitask;
     size_t steps = 200, warmup = 20;
   };
   auto a = std::make_shared<Args>();
@@ -20,11 +22,14 @@ void add_bench_command(CLI::App& app) {
       "bench", "Time training steps on generated data (every history full length); prints JSON");
   add_common_flags(*cmd, a->common);
   add_ctr_flags(*cmd, a->ctr);
+  add_multitask_flags(*cmd, a->multitask);
   cmd->add_option("--steps", a->steps, "Timed steps")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--warmup", a->warmup, "Untimed steps first")->capture_default_str();
   cmd->callback([a] {
+    if (is_multitask_model(a->common.model))
+      return run_multitask_bench(a->common.model, a->common.batch_size, a->steps, a->warmup);
     const models::TrainOptions options = ctr_train_options(a->common, a->ctr);
     const size_t B = options.batch_size, L = options.max_len;
     data::DinSyntheticConfig s = a->ctr.synthetic;

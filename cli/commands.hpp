@@ -9,5 +9,6 @@ void add_train_command(CLI::App& app);
 void add_eval_commands(CLI::App& app);  // eval and predict
 void add_gradcheck_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_experiment_command(CLI::App& app);  // cli/experiment_command.cpp
 
 }  // namespace tinyrec::cli

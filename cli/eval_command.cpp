@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/multitask_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/run_files.hpp"
 #include "data/amazon_reader.hpp"
@@ -37,6 +38,11 @@ Restored restore(const std::string& checkpoint, const std::string& data_dir) {
   return r;
 }
 
+// The model a checkpoint folder holds, from its config.json.
+std::string model_of(const std::string& checkpoint) {
+  return read_json((fs::path(checkpoint) / "config.json").string()).at("model").get<std::string>();
+}
+
 }  // namespace
 
 void add_eval_commands(CLI::App& app) {
@@ -53,6 +59,8 @@ void add_eval_commands(CLI::App& app) {
   eval->add_option("--data-dir", e->data_dir,
                    "Override the data folder recorded in the checkpoint");
   eval->callback([e] {
+    if (is_multitask_model(model_of(e->checkpoint)))
+      return run_multitask_eval(e->checkpoint, e->data_dir);
     Restored r = restore(e->checkpoint, e->data_dir);
     const models::CtrMetrics m = models::evaluate_ctr(*r.net, r.ds.test, r.ctr.train.max_len);
     std::cout << std::fixed << std::setprecision(4) << "{\"model\": \"" << r.common.model
@@ -67,9 +75,11 @@ void add_eval_commands(CLI::App& app) {
   auto p = std::make_shared<PredictArgs>();
   CLI::App* predict = app.add_subcommand(
       "predict",
-      "Score each line of a file in the Amazon format (label, user, item, category, history items, "
-      "history categories; tab-separated, histories joined by \\x02); writes one probability per "
-      "line");
+      "Score each line of a file. base/din: the Amazon format (label, user, item, category, "
+      "history "
+      "items, history categories; tab-separated, histories joined by \\x02), one probability per "
+      "line. Multi-task models: a CSV with a header naming the feature columns, one line of "
+      "tab-separated task predictions per row");
   predict->add_option("--checkpoint", p->checkpoint, "Checkpoint folder written by train")
       ->required()
       ->check(CLI::ExistingDirectory);
@@ -79,6 +89,8 @@ void add_eval_commands(CLI::App& app) {
   predict->add_option("--data-dir", p->data_dir,
                       "Override the data folder recorded in the checkpoint");
   predict->callback([p] {
+    if (is_multitask_model(model_of(p->checkpoint)))
+      return run_multitask_predict(p->checkpoint, p->input, p->output);
     Restored r = restore(p->checkpoint, p->data_dir);
     const std::vector<data::CtrSample> samples =
         data::read_samples_for_prediction(p->input, r.common.dataset == "amazon" ? &r.ds : nullptr);

@@ -4,6 +4,7 @@
 
 #include "autograd/autograd.hpp"
 #include "cli/commands.hpp"
+#include "cli/multitask_commands.hpp"
 #include "models/ctr_gradcheck.hpp"
 #include "models/ctr_model.hpp"
 
@@ -18,14 +19,15 @@ void add_gradcheck_command(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "gradcheck", "Check a whole model's gradient in float64 against central differences");
-  cmd->add_option("--model", a->model, "Model")
-      ->check(CLI::IsMember(models::ctr_model_names()))
-      ->capture_default_str();
+  std::vector<std::string> names = models::ctr_model_names();
+  for (const auto& n : models::multitask_model_names()) names.push_back(n);
+  cmd->add_option("--model", a->model, "Model")->check(CLI::IsMember(names))->capture_default_str();
   cmd->add_option("--activation", a->activation, "Activation of the MLPs")
       ->check(CLI::IsMember({"prelu", "dice", "relu", "sigmoid"}))
       ->capture_default_str();
   cmd->add_flag("--softmax", a->softmax, "din: masked softmax attention");
   cmd->callback([a] {
+    if (is_multitask_model(a->model)) return run_multitask_gradcheck(a->model);
     models::CtrConfig config = models::tiny_ctr_config();
     config.activation = a->activation;
     config.attention_softmax = a->softmax;

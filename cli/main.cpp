@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   tinyrec::cli::add_eval_commands(app);
   tinyrec::cli::add_gradcheck_command(app);
   tinyrec::cli::add_bench_command(app);
+  tinyrec::cli::add_experiment_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

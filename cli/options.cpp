@@ -6,6 +6,7 @@
 
 #include "data/amazon_reader.hpp"
 #include "data/movielens_reader.hpp"
+#include "models/multitask_model.hpp"
 
 namespace tinyrec::cli {
 
@@ -14,6 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 std::vector<std::string> all_model_names() {
   std::vector<std::string> names = models::ctr_model_names();
+  for (const auto& n : models::multitask_model_names()) names.push_back(n);
   return names;
 }
 }  // namespace

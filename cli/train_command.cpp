@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/multitask_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/run_files.hpp"
 #include "data/progress.hpp"
@@ -74,11 +75,18 @@ void train_ctr_model(const CommonFlags& common, CtrFlags& f) {
 void add_train_command(CLI::App& app) {
   auto common = std::make_shared<CommonFlags>();
   auto ctr = std::make_shared<CtrFlags>();
+  auto multitask = std::make_shared<MultiTaskFlags>();
   CLI::App* cmd =
       app.add_subcommand("train", "Train a model, evaluating on the test split after every epoch");
   add_common_flags(*cmd, *common);
   add_ctr_flags(*cmd, *ctr);
-  cmd->callback([common, ctr] { train_ctr_model(*common, *ctr); });
+  add_multitask_flags(*cmd, *multitask);
+  cmd->callback([common, ctr, multitask] {
+    if (is_multitask_model(common->model))
+      run_multitask_train(*common, *multitask);
+    else
+      train_ctr_model(*common, *ctr);
+  });
 }
 
 }  // namespace tinyrec::cli

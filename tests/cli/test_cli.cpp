@@ -120,3 +120,30 @@ TEST_CASE("cli: bench prints one JSON line") {
   CHECK(j.at("max_len") == 10);
   CHECK(j.at("samples_per_second").get<double>() > 0);
 }
+
+TEST_CASE("cli: multi-task models train, evaluate, predict and pass gradcheck") {
+  const fs::path out = scratch("mmoe");
+  const Run t =
+      run("train --model mmoe --dataset synthetic --train-rows 600 --test-rows 200 "
+          "--epochs 1 --batch-size 64 --quiet --out " +
+          out.string());
+  REQUIRE_MESSAGE(t.status == 0, t.output);
+  std::ifstream in(out / "metrics.json");
+  const nlohmann::json m = nlohmann::json::parse(in);
+  CHECK(m.at("model") == "mmoe");
+  const double mse1 = m.at("tasks").at("task1").at("mse");
+  CHECK(mse1 > 0.0);
+  CHECK(m.at("train").at("samples_per_second").get<double>() > 0.0);
+
+  const Run e = run("eval --checkpoint " + (out / "checkpoint").string());
+  REQUIRE_MESSAGE(e.status == 0, e.output);
+  const nlohmann::json em = nlohmann::json::parse(e.output);
+  CHECK(em.at("tasks").at("task1").at("mse").get<double>() == doctest::Approx(mse1).epsilon(1e-4));
+
+  for (const char* model : {"shared_bottom", "omoe", "mmoe", "ple", "esmm"}) {
+    const Run r = run(std::string("gradcheck --model ") + model);
+    CHECK_MESSAGE(r.status == 0, model << ": " << r.output);
+  }
+  const Run bad = run("train --model mmoe --correlation 2");
+  CHECK(bad.status != 0);
+}
