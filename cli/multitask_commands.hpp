@@ -7,25 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/options.hpp"
 #include "data/multitask_dataset.hpp"
 #include "models/multitask_model.hpp"
 #include "models/train_multitask.hpp"
 
 namespace tinyrec::cli {
-
-#ifndef TINYREC_CLI_COMMON_FLAGS
-#define TINYREC_CLI_COMMON_FLAGS
-// Flags every family understands (the same struct as cli/options.hpp's).
-struct CommonFlags {
-  std::string model = "din", dataset = "synthetic", data_dir, out = "runs/latest";
-  size_t epochs = 2, batch_size = 128;
-  double lr = 1e-3;
-  uint64_t seed = 1;
-  bool quiet = false;
-  uint64_t data_seed = 1;      // synthetic generators
-  double test_fraction = 0.2;  // share held out for test where a data set has no split of its own
-};
-#endif
 
 // shared_bottom | omoe | mmoe | ple | esmm.
 bool is_multitask_model(const std::string& name);

@@ -14,8 +14,6 @@
 
 namespace tinyrec::cli {
 
-#ifndef TINYREC_CLI_COMMON_FLAGS
-#define TINYREC_CLI_COMMON_FLAGS
 // Flags every family understands.
 struct CommonFlags {
   std::string model = "din", dataset = "synthetic", data_dir, out = "runs/latest";
@@ -26,7 +24,6 @@ struct CommonFlags {
   uint64_t data_seed = 1;      // synthetic generators
   double test_fraction = 0.2;  // share held out for test where a data set has no split of its own
 };
-#endif
 
 // Flags of the CTR family (Base model, DIN).
 struct CtrFlags {
