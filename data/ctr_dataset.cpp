@@ -32,58 +32,35 @@ void count_train_ids(CtrDataset& ds) {
   }
 }
 
-CtrBatcher::CtrBatcher(const std::vector<CtrSample>& samples, size_t batch_size, size_t max_len,
-                       bool shuffle, uint64_t seed)
-    : samples_(samples),
-      batch_size_(batch_size),
-      max_len_(max_len),
-      shuffle_(shuffle),
-      seed_(seed),
-      order_(samples.size()) {
-  if (batch_size == 0) throw std::invalid_argument("CtrBatcher: batch_size must be at least 1");
-  if (max_len == 0) throw std::invalid_argument("CtrBatcher: max_len must be at least 1");
-  // Checked once here so next() can trust the samples.
+void check_ctr_samples(const std::vector<CtrSample>& samples) {
   for (size_t i = 0; i < samples.size(); ++i)
     if (samples[i].hist_items.size() != samples[i].hist_cats.size())
       throw std::invalid_argument(
-          "CtrBatcher: sample " + std::to_string(i) + " has " +
-          std::to_string(samples[i].hist_items.size()) + " history items but " +
-          std::to_string(samples[i].hist_cats.size()) + " history categories");
-  std::iota(order_.begin(), order_.end(), size_t{0});
+          "sample " + std::to_string(i) + " has " + std::to_string(samples[i].hist_items.size()) +
+          " history items but " + std::to_string(samples[i].hist_cats.size()) +
+          " history categories");
 }
 
-size_t CtrBatcher::num_batches() const {
-  return (samples_.size() + batch_size_ - 1) / batch_size_;
-}
-
-void CtrBatcher::start_epoch() {
-  std::iota(order_.begin(), order_.end(), size_t{0});
-  if (shuffle_) {
-    // Fisher-Yates written out (rather than std::shuffle) so the order depends on the seed alone,
-    // not on the standard library's distribution code. The modulo bias of a 64-bit draw is
-    // negligible.
-    std::mt19937_64 rng(seed_ + epoch_);
-    for (size_t i = order_.size(); i > 1; --i) {
-      size_t j = static_cast<size_t>(rng() % i);
-      std::swap(order_[i - 1], order_[j]);
-    }
-  }
-  ++epoch_;
-  started_ = true;
-  cursor_ = 0;
+CtrBatcher::CtrBatcher(const std::vector<CtrSample>& samples, size_t batch_size, size_t max_len,
+                       bool shuffle, uint64_t seed)
+    : samples_(samples), max_len_(max_len), order_(samples.size(), batch_size, shuffle, seed) {
+  if (max_len == 0) throw std::invalid_argument("CtrBatcher: max_len must be at least 1");
+  check_ctr_samples(samples);
 }
 
 bool CtrBatcher::next(CtrBatch& out) {
-  if (!started_) start_epoch();
-  if (cursor_ >= order_.size()) return false;
-  const size_t B = std::min(batch_size_, order_.size() - cursor_);
-  const size_t* idx = order_.data() + cursor_;
-  cursor_ += B;
+  if (!order_.next(rows_)) return false;
+  fill_ctr_batch(samples_, rows_, max_len_, trim_, out);
+  return true;
+}
 
-  size_t L = max_len_;
-  if (trim_) {
+void fill_ctr_batch(const std::vector<CtrSample>& samples, const std::vector<size_t>& rows,
+                    size_t max_len, bool trim, CtrBatch& out) {
+  const size_t B = rows.size();
+  size_t L = max_len;
+  if (trim) {
     size_t longest = 1;
-    for (size_t b = 0; b < B; ++b) longest = std::max(longest, samples_[idx[b]].hist_items.size());
+    for (size_t r : rows) longest = std::max(longest, samples[r].hist_items.size());
     L = std::min(L, longest);
   }
 
@@ -104,7 +81,7 @@ bool CtrBatcher::next(CtrBatch& out) {
   int64_t* cat = out.cat.data();
   float* label = out.label.data();
   for (size_t b = 0; b < B; ++b) {
-    const CtrSample& s = samples_[idx[b]];
+    const CtrSample& s = samples[rows[b]];
     user[b] = s.user;
     item[b] = s.item;
     cat[b] = s.cat;
@@ -127,7 +104,6 @@ bool CtrBatcher::next(CtrBatch& out) {
       m[t] = 0.0f;
     }
   }
-  return true;
 }
 
 std::string_view Vocabulary::token(int64_t id) const {

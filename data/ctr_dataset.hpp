@@ -10,6 +10,8 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "data/batching.hpp"
+
 namespace tinyrec::data {
 
 // Dense ids everywhere: 0 is padding, 1 the reserved "unknown" id (an id unseen in training),
@@ -96,38 +98,42 @@ struct CtrBatch {
   xt::xarray<float> label;                    // [B]
 };
 
-// Walks a sample vector in mini-batches. Histories longer than max_len keep the most recent max_len
-// (the end of the vector); shorter ones are padded with 0 on the right (positions 0..n-1 real).
+// Throws std::invalid_argument naming the first sample whose history items and categories differ
+// in length; batches can then trust the samples.
+void check_ctr_samples(const std::vector<CtrSample>& samples);
+
+// Fills `out` with samples[rows[0]], samples[rows[1]], ..., reusing its buffers (steady-state
+// batches do not allocate). Histories longer than max_len keep the most recent max_len (the end
+// of the vector); shorter ones are padded with 0 on the right (positions 0..n-1 real). With trim,
+// L = min(max_len, the longest history among the rows), at least 1 — less padding to compute over
+// when histories are short; without it L = max_len.
+void fill_ctr_batch(const std::vector<CtrSample>& samples, const std::vector<size_t>& rows,
+                    size_t max_len, bool trim, CtrBatch& out);
+
+// Walks a sample vector in mini-batches by the one batching rule of data/batching.hpp.
 // Holds a reference: `samples` must outlive the batcher and not change while it is used.
 class CtrBatcher {
  public:
   CtrBatcher(const std::vector<CtrSample>& samples, size_t batch_size, size_t max_len, bool shuffle,
              uint64_t seed);
 
-  size_t num_batches() const;
+  size_t num_batches() const { return order_.num_batches(); }
   size_t num_samples() const { return samples_.size(); }
-  // Rewinds to the first batch. The k-th call (k = 0, 1, ...) shuffles by seed + k when shuffling
-  // is on, so a run is reproducible and every epoch sees a different order. next() before any
-  // start_epoch() starts epoch 0 by itself.
-  void start_epoch();
-  // Fills `out`, reusing its buffers; false at the end of the epoch. The last batch may be smaller.
+  // Rewinds to the first batch of the next epoch (reshuffled when shuffling).
+  void start_epoch() { order_.start_epoch(); }
+  // Fills `out`; false at the end of the epoch. The last batch may be smaller.
   bool next(CtrBatch& out);
-  // Off by default (L == max_len always). On: L = min(max_len, longest history in the batch), at
-  // least 1 — less padding to compute over when histories are short.
+  // Off by default (L == max_len always); see fill_ctr_batch.
   void set_trim_to_longest(bool on) { trim_ = on; }
   // The order of sample indices in the current epoch.
-  const std::vector<size_t>& order() const { return order_; }
+  const std::vector<size_t>& order() const { return order_.order(); }
 
  private:
   const std::vector<CtrSample>& samples_;
-  size_t batch_size_, max_len_;
-  bool shuffle_;
-  uint64_t seed_;
+  size_t max_len_;
   bool trim_ = false;
-  uint64_t epoch_ = 0;  // epochs started so far
-  bool started_ = false;
-  size_t cursor_ = 0;
-  std::vector<size_t> order_;
+  BatchOrder order_;
+  std::vector<size_t> rows_;
 };
 
 }  // namespace tinyrec::data

@@ -164,7 +164,7 @@ CtrDataset make_din_synthetic(const DinSyntheticConfig& c) {
   // Split by user.
   std::vector<size_t> order(users.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  shuffle_in_place(order, rng);
   const auto n_test =
       static_cast<size_t>(std::llround(c.test_fraction * static_cast<double>(c.users)));
   std::vector<char> is_test(users.size(), 0);

@@ -159,7 +159,7 @@ CtrDataset read_movielens(const std::string& ratings_csv, const std::string& mov
   users.reserve(by_user.size());
   for (const auto& [user, ratings] : by_user) users.push_back(user);
   std::mt19937_64 rng(seed);
-  for (size_t i = users.size(); i > 1; --i) std::swap(users[i - 1], users[rng() % i]);
+  shuffle_in_place(users, rng);
   const auto n_test =
       static_cast<size_t>(std::llround(test_user_fraction * static_cast<double>(users.size())));
   if (n_test > 0 && n_test == users.size())

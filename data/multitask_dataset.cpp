@@ -72,40 +72,6 @@ double label_correlation(const xt::xarray<float>& y, size_t a, size_t b) {
   return sab / std::sqrt(saa * sbb);
 }
 
-void shuffle_indices(std::vector<size_t>& indices, std::mt19937_64& rng) {
-  for (size_t i = indices.size(); i > 1; --i) {
-    const size_t j = static_cast<size_t>(rng() % i);
-    std::swap(indices[i - 1], indices[j]);
-  }
-}
-
-MultiTaskBatcher::MultiTaskBatcher(const xt::xarray<float>& x, const xt::xarray<int64_t>& cat,
-                                   const xt::xarray<float>& y, size_t batch_size, bool shuffle,
-                                   uint64_t seed)
-    : x_(&x), cat_(&cat), y_(&y), batch_size_(batch_size), shuffle_(shuffle), rng_(seed) {
-  if (x.dimension() != 2 || cat.dimension() != 2 || y.dimension() != 2 ||
-      x.shape()[0] != y.shape()[0] || cat.shape()[0] != y.shape()[0]) {
-    throw std::invalid_argument(
-        "MultiTaskBatcher: expected x [N, d], cat [N, c], y [N, t] with one N; got x " +
-        shape_string(shape_of(x)) + ", cat " + shape_string(shape_of(cat)) + ", y " +
-        shape_string(shape_of(y)));
-  }
-  if (batch_size == 0)
-    throw std::invalid_argument("MultiTaskBatcher: batch_size must be at least 1");
-  n_ = y.shape()[0];
-  d_ = x.shape()[1];
-  c_ = cat.shape()[1];
-  t_ = y.shape()[1];
-  order_.resize(n_);
-  start_epoch();
-}
-
-void MultiTaskBatcher::start_epoch() {
-  for (size_t i = 0; i < n_; ++i) order_[i] = i;
-  if (shuffle_) shuffle_indices(order_, rng_);
-  cursor_ = 0;
-}
-
 namespace {
 
 // Resizing an xarray to the shape it already has keeps its buffer; only a new shape reallocates.
@@ -116,28 +82,48 @@ void ensure_shape(Array& a, size_t rows, size_t cols) {
 
 }  // namespace
 
-bool MultiTaskBatcher::next(MultiTaskBatch& batch) {
-  if (cursor_ >= n_) return false;
-  const size_t b = std::min(batch_size_, n_ - cursor_);
+void fill_multitask_batch(const xt::xarray<float>& x, const xt::xarray<int64_t>& cat,
+                          const xt::xarray<float>& y, const std::vector<size_t>& rows,
+                          MultiTaskBatch& batch) {
+  const size_t b = rows.size(), d = x.shape()[1], c = cat.shape()[1], t = y.shape()[1];
   batch.size = b;
-  ensure_shape(batch.x, b, d_);
-  ensure_shape(batch.cat, b, c_);
-  ensure_shape(batch.y, b, t_);
-  batch.rows.resize(b);
-  const float* xs = x_->data();
-  const int64_t* cs = cat_->data();
-  const float* ys = y_->data();
+  ensure_shape(batch.x, b, d);
+  ensure_shape(batch.cat, b, c);
+  ensure_shape(batch.y, b, t);
+  batch.rows = rows;
+  const float* xs = x.data();
+  const int64_t* cs = cat.data();
+  const float* ys = y.data();
   float* xd = batch.x.data();
   int64_t* cd = batch.cat.data();
   float* yd = batch.y.data();
   for (size_t r = 0; r < b; ++r) {
-    const size_t src = order_[cursor_ + r];
-    batch.rows[r] = src;
-    for (size_t j = 0; j < d_; ++j) xd[r * d_ + j] = xs[src * d_ + j];
-    for (size_t j = 0; j < c_; ++j) cd[r * c_ + j] = cs[src * c_ + j];
-    for (size_t j = 0; j < t_; ++j) yd[r * t_ + j] = ys[src * t_ + j];
+    const size_t src = rows[r];
+    for (size_t j = 0; j < d; ++j) xd[r * d + j] = xs[src * d + j];
+    for (size_t j = 0; j < c; ++j) cd[r * c + j] = cs[src * c + j];
+    for (size_t j = 0; j < t; ++j) yd[r * t + j] = ys[src * t + j];
   }
-  cursor_ += b;
+}
+
+MultiTaskBatcher::MultiTaskBatcher(const xt::xarray<float>& x, const xt::xarray<int64_t>& cat,
+                                   const xt::xarray<float>& y, size_t batch_size, bool shuffle,
+                                   uint64_t seed)
+    : x_(&x),
+      cat_(&cat),
+      y_(&y),
+      order_(y.dimension() == 2 ? y.shape()[0] : 0, batch_size, shuffle, seed) {
+  if (x.dimension() != 2 || cat.dimension() != 2 || y.dimension() != 2 ||
+      x.shape()[0] != y.shape()[0] || cat.shape()[0] != y.shape()[0]) {
+    throw std::invalid_argument(
+        "MultiTaskBatcher: expected x [N, d], cat [N, c], y [N, t] with one N; got x " +
+        shape_string(shape_of(x)) + ", cat " + shape_string(shape_of(cat)) + ", y " +
+        shape_string(shape_of(y)));
+  }
+}
+
+bool MultiTaskBatcher::next(MultiTaskBatch& batch) {
+  if (!order_.next(rows_)) return false;
+  fill_multitask_batch(*x_, *cat_, *y_, rows_, batch);
   return true;
 }
 

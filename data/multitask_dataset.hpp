@@ -4,11 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
+
+#include "data/batching.hpp"
 
 namespace tinyrec::data {
 
@@ -58,20 +59,24 @@ struct MultiTaskBatch {
   std::vector<size_t> rows;  // source row of each batch row, e.g. to look up ESMM's true pCVR
 };
 
-// Walks the rows of (x, cat, y) in mini-batches; the last batch of an epoch holds the remainder.
-// With shuffle, each start_epoch() draws a new permutation from one mt19937_64 seeded once, so the
-// same seed gives the same sequence of epochs. The arrays are held by reference and must outlive
-// the batcher. The batch's arrays are resized only when the batch size changes (at most twice an
-// epoch), so a training loop that keeps one MultiTaskBatch allocates nothing per step.
+// Fills `batch` with rows `rows` of (x, cat, y). The batch's arrays are resized only when the
+// batch size changes (at most twice an epoch), so a training loop that keeps one MultiTaskBatch
+// allocates nothing per step. y may have zero columns (prediction).
+void fill_multitask_batch(const xt::xarray<float>& x, const xt::xarray<int64_t>& cat,
+                          const xt::xarray<float>& y, const std::vector<size_t>& rows,
+                          MultiTaskBatch& batch);
+
+// Walks the rows of (x, cat, y) in mini-batches by the one batching rule of data/batching.hpp.
+// The arrays are held by reference and must outlive the batcher.
 class MultiTaskBatcher {
  public:
   MultiTaskBatcher(const xt::xarray<float>& x, const xt::xarray<int64_t>& cat,
                    const xt::xarray<float>& y, size_t batch_size, bool shuffle, uint64_t seed);
 
-  size_t num_rows() const { return n_; }
-  size_t num_batches() const { return (n_ + batch_size_ - 1) / batch_size_; }
-  // Begins a new pass over the data (reshuffled when shuffling). The constructor starts the first.
-  void start_epoch();
+  size_t num_rows() const { return order_.num_rows(); }
+  size_t num_batches() const { return order_.num_batches(); }
+  // Begins a new pass over the data (reshuffled when shuffling).
+  void start_epoch() { order_.start_epoch(); }
   // Fills `batch` with the next rows; returns false (leaving `batch` untouched) when the epoch is
   // over.
   bool next(MultiTaskBatch& batch);
@@ -80,15 +85,8 @@ class MultiTaskBatcher {
   const xt::xarray<float>* x_;
   const xt::xarray<int64_t>* cat_;
   const xt::xarray<float>* y_;
-  size_t n_, d_, c_, t_;
-  size_t batch_size_;
-  bool shuffle_;
-  std::mt19937_64 rng_;
-  std::vector<size_t> order_;
-  size_t cursor_ = 0;
+  BatchOrder order_;
+  std::vector<size_t> rows_;
 };
-
-// Fisher-Yates with rng() % (i + 1): unlike std::shuffle, the order is fixed by this code alone.
-void shuffle_indices(std::vector<size_t>& indices, std::mt19937_64& rng);
 
 }  // namespace tinyrec::data

@@ -602,7 +602,7 @@ MultiTaskDataset load_csv_dataset_split(const CsvSchema& schema, const std::stri
   std::vector<size_t> order(t.rows);
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::mt19937_64 rng(seed);
-  shuffle_indices(order, rng);
+  shuffle_in_place(order, rng);
   const size_t n_test =
       static_cast<size_t>(std::llround(test_fraction * static_cast<double>(t.rows)));
   std::vector<size_t> test(order.begin(), order.begin() + n_test);

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "autograd/tensor.hpp"
 #include "data/ctr_dataset.hpp"
+#include "models/model.hpp"
 #include "nn/module.hpp"
 
 namespace tinyrec::models {
@@ -22,7 +24,7 @@ struct EmbeddingUse {
 };
 
 template <class T>
-class CtrModel : public nn::Module<T> {
+class CtrModel : public Model<T> {
  public:
   // Click logits, one per candidate: [B].
   virtual Tensor<T> forward(const data::CtrBatch& batch) = 0;
@@ -30,7 +32,6 @@ class CtrModel : public nn::Module<T> {
   virtual Tensor<T> auxiliary_loss(const data::CtrBatch&) { return {}; }
   // The tables a batch touches, for mini-batch aware regularization.
   virtual std::vector<EmbeddingUse<T>> embedding_uses(const data::CtrBatch& batch) const = 0;
-  virtual std::string name() const = 0;
 };
 
 // Sizes and switches shared by the CTR models; the defaults are the papers' where they give them.
@@ -46,9 +47,10 @@ struct CtrConfig {
   uint64_t seed = 1;
 };
 
-// "base" | "din"; throws naming the accepted names otherwise.
-template <class T>
-std::unique_ptr<CtrModel<T>> make_ctr_model(const std::string& name, const CtrConfig& config);
-const std::vector<std::string>& ctr_model_names();
+// One JSON codec for every field; the registry picks each model's own settings from it, and the
+// click task supplies the data's fields (n_items, n_cats and the counts).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CtrConfig, n_items, n_cats, item_counts, cat_counts,
+                                                item_dim, cat_dim, mlp, attention, activation,
+                                                attention_softmax, pooling, seed)
 
 }  // namespace tinyrec::models

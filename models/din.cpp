@@ -92,6 +92,68 @@ Tensor<T> DIN<T>::forward(const data::CtrBatch& b) {
   return reshape(logit, Shape{b.size});
 }
 
+namespace {
+
+// Settings both models share.
+const OptionSpec kItemDim{"item_dim", "item-dim", "item embedding size", {}, 1, 4096};
+const OptionSpec kCatDim{"cat_dim", "cat-dim", "category embedding size", {}, 1, 4096};
+const OptionSpec kMlp{"mlp", "mlp", "hidden units of the final MLP, comma-separated", {}, 1, 1e5};
+const OptionSpec kActivation{
+    "activation", "activation", "activation of the MLPs", {"prelu", "dice", "relu", "sigmoid"}};
+
+ModelEntry ctr_entry(const std::string& name, const std::string& summary, Options options) {
+  ModelEntry e;
+  e.name = name;
+  e.paper = "Zhou et al., Deep Interest Network for Click-Through Rate Prediction, KDD 2018";
+  e.task = "click";
+  e.summary = summary;
+  e.options = std::move(options);
+  e.defaults = pick(nlohmann::json(CtrConfig{}), e.options);
+  CtrConfig tiny;
+  tiny.item_dim = 3;
+  tiny.cat_dim = 2;
+  tiny.mlp = {6, 4};
+  tiny.attention = {5, 3};
+  e.tiny = pick(nlohmann::json(tiny), e.options);
+  return e;
+}
+
+}  // namespace
+
+ModelEntry base_registration() {
+  ModelEntry e = ctr_entry("base", "the paper's Base model: embedding & MLP with sum pooling",
+                           {kItemDim,
+                            kCatDim,
+                            kMlp,
+                            kActivation,
+                            {"pooling",
+                             "pooling",
+                             "pooling of the behaviours: sum (paper) or mean (DIN repository)",
+                             {"sum", "mean"}}});
+  set_factories<BaseModel, CtrConfig>(e);
+  return e;
+}
+
+ModelEntry din_registration() {
+  ModelEntry e = ctr_entry(
+      "din", "DIN: the candidate's local activation unit weighs the behaviours",
+      {kItemDim,
+       kCatDim,
+       kMlp,
+       kActivation,
+       {"attention",
+        "attention",
+        "hidden units of the local activation unit, comma-separated",
+        {},
+        1,
+        1e5},
+       {"attention_softmax", "softmax",
+        "normalise attention weights with a masked softmax (the authors' demo code) instead of "
+        "the paper's unnormalised weights"}});
+  set_factories<DIN, CtrConfig>(e);
+  return e;
+}
+
 template class GoodsEmbedding<float>;
 template class GoodsEmbedding<double>;
 template class BaseModel<float>;

@@ -29,6 +29,7 @@
 #pragma once
 
 #include "models/ctr_model.hpp"
+#include "models/registry.hpp"
 #include "nn/layers.hpp"
 
 namespace tinyrec::models {
@@ -83,5 +84,8 @@ class DIN : public CtrModel<T> {
   nn::MLP<T> mlp_;
   Tensor<T> w_;
 };
+
+ModelEntry base_registration();
+ModelEntry din_registration();
 
 }  // namespace tinyrec::models

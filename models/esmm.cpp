@@ -50,6 +50,27 @@ std::vector<Tensor<T>> ESMM<T>::forward(const data::MultiTaskBatch& b) {
   return {a, logit_of_product(a, cvr_)};  // eq. 1: pCTCVR = pCTR · pCVR
 }
 
+ModelEntry esmm_registration() {
+  ModelEntry e =
+      multitask_entry("esmm", "Ma et al., Entire Space Multi-Task Model (ESMM), SIGIR 2018",
+                      "ESMM: pCTCVR = pCTR x pCVR, trained on the whole impression space",
+                      {kEmbeddingDimOption,
+                       {"esmm_tower",
+                        "esmm-tower",
+                        "hidden units of the CTR and CVR networks, comma-separated",
+                        {},
+                        1,
+                        1e5},
+                       kInitOption});
+  // ESMM needs its two binary tasks, ctr and ctcvr.
+  e.tiny_shape = {
+      {"tasks", {{{"name", "ctr"}, {"kind", "binary"}}, {{"name", "ctcvr"}, {"kind", "binary"}}}},
+      {"n_numeric", 3},
+      {"cat_vocab_sizes", {4, 3}}};
+  set_factories<ESMM, MultiTaskConfig>(e);
+  return e;
+}
+
 template class ESMM<float>;
 template class ESMM<double>;
 template Tensor<float> logit_of_product(const Tensor<float>&, const Tensor<float>&);

@@ -49,4 +49,6 @@ class ESMM : public MultiTaskModel<T> {
 template <class T>
 Tensor<T> logit_of_product(const Tensor<T>& a, const Tensor<T>& c);
 
+ModelEntry esmm_registration();
+
 }  // namespace tinyrec::models

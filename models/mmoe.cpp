@@ -76,6 +76,47 @@ std::vector<std::string> MixtureOfExperts<T>::gate_experts(size_t) const {
   return names;
 }
 
+namespace {
+
+const std::string kPaper =
+    "Ma et al., Modeling Task Relationships in Multi-task Learning with Multi-gate "
+    "Mixture-of-Experts, KDD 2018";
+const OptionSpec kExperts{"n_experts", "experts", "number of experts", {}, 1, 1024};
+
+}  // namespace
+
+ModelEntry shared_bottom_registration() {
+  ModelEntry e = multitask_entry(
+      "shared_bottom", kPaper, "Shared-Bottom: one bottom network, a tower per task",
+      {kEmbeddingDimOption,
+       {"bottom_units",
+        "bottom-units",
+        "width of the bottom layer (0 = experts x expert units of the MMoE defaults)",
+        {},
+        0,
+        1e6},
+       kTowerOption,
+       kInitOption});
+  set_factories<SharedBottom, MultiTaskConfig>(e);
+  return e;
+}
+
+ModelEntry omoe_registration() {
+  ModelEntry e = multitask_entry(
+      "omoe", kPaper, "one-gate mixture of experts shared by all tasks",
+      {kEmbeddingDimOption, kExperts, kExpertUnitsOption, kTowerOption, kInitOption});
+  set_factories<OneGateMoE, MultiTaskConfig>(e);
+  return e;
+}
+
+ModelEntry mmoe_registration() {
+  ModelEntry e = multitask_entry(
+      "mmoe", kPaper, "MMoE: shared experts, one softmax gate per task",
+      {kEmbeddingDimOption, kExperts, kExpertUnitsOption, kTowerOption, kInitOption});
+  set_factories<MultiGateMoE, MultiTaskConfig>(e);
+  return e;
+}
+
 template class SharedBottom<float>;
 template class SharedBottom<double>;
 template class MixtureOfExperts<float>;

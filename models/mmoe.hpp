@@ -62,4 +62,20 @@ class MixtureOfExperts : public MultiTaskModel<T> {
   std::vector<Tensor<T>> g_;  // gates of the last forward, [B, n] each
 };
 
+// OMoE and MMoE as types of their own, so each registers like any other model.
+template <class T>
+class OneGateMoE : public MixtureOfExperts<T> {
+ public:
+  explicit OneGateMoE(const MultiTaskConfig& config) : MixtureOfExperts<T>(config, false) {}
+};
+template <class T>
+class MultiGateMoE : public MixtureOfExperts<T> {
+ public:
+  explicit MultiGateMoE(const MultiTaskConfig& config) : MixtureOfExperts<T>(config, true) {}
+};
+
+ModelEntry shared_bottom_registration();
+ModelEntry omoe_registration();
+ModelEntry mmoe_registration();
+
 }  // namespace tinyrec::models

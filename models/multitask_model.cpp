@@ -111,94 +111,15 @@ Tensor<T> Gate<T>::forward(const Tensor<T>& x) {
   return softmax(linear_.forward(x), 1);
 }
 
-// The mixture Σ_i g_i f_i as three small ops closed under differentiation, each one plain loop
-// over a batch row: mix (the mixture), contract (its gradient for the gate) and outer (its
-// gradient for the experts). Every backward is written with these same recorded ops, so they
-// differentiate to any order. Built from broadcast mul and sum they cost ~40% of an MMoE training
-// step at batch 128; as nn::weighted_sum's batched matmul, B tiny gemm calls per use.
-namespace {
-
-template <class T>
-Tensor<T> expert_contract(const Tensor<T>& a, const Tensor<T>& f);
-template <class T>
-Tensor<T> expert_outer(const Tensor<T>& g, const Tensor<T>& a);
-
-// y[b, u] = Σ_i g[b, i]·f[b, i, u]:  [B, n], [B, n, U] -> [B, U].
-template <class T>
-Tensor<T> expert_mix(const Tensor<T>& g, const Tensor<T>& f) {
-  const size_t B = f.shape()[0], n = f.shape()[1], U = f.shape()[2];
-  xt::xarray<T> y = xt::zeros<T>({B, U});
-  const T *pg = g.data(), *pf = f.data();
-  T* py = y.data();
-  for (size_t b = 0; b < B; ++b)
-    for (size_t i = 0; i < n; ++i) {
-      const T gi = pg[b * n + i];
-      const T* row = pf + (b * n + i) * U;
-      for (size_t u = 0; u < U; ++u) py[b * U + u] += gi * row[u];
-    }
-  Tensor<T> out(std::move(y));
-  if (should_record(g, f))
-    record(out, [g, f](const Tensor<T>&, const Tensor<T>& dy) {
-      if (g.requires_grad()) accumulate(g, expert_contract(dy, f));  // Σ_u dy_u f_iu
-      if (f.requires_grad()) accumulate(f, expert_outer(g, dy));     // g_i dy_u
-    });
-  return out;
-}
-
-// c[b, i] = Σ_u a[b, u]·f[b, i, u]:  [B, U], [B, n, U] -> [B, n].
-template <class T>
-Tensor<T> expert_contract(const Tensor<T>& a, const Tensor<T>& f) {
-  const size_t B = f.shape()[0], n = f.shape()[1], U = f.shape()[2];
-  xt::xarray<T> c = xt::xarray<T>::from_shape({B, n});
-  const T *pa = a.data(), *pf = f.data();
-  T* pc = c.data();
-  for (size_t b = 0; b < B; ++b)
-    for (size_t i = 0; i < n; ++i) {
-      const T* row = pf + (b * n + i) * U;
-      T s = 0;
-      for (size_t u = 0; u < U; ++u) s += pa[b * U + u] * row[u];
-      pc[b * n + i] = s;
-    }
-  Tensor<T> out(std::move(c));
-  if (should_record(a, f))
-    record(out, [a, f](const Tensor<T>&, const Tensor<T>& dc) {
-      if (a.requires_grad()) accumulate(a, expert_mix(dc, f));    // Σ_i dc_i f_iu
-      if (f.requires_grad()) accumulate(f, expert_outer(dc, a));  // dc_i a_u
-    });
-  return out;
-}
-
-// o[b, i, u] = g[b, i]·a[b, u]:  [B, n], [B, U] -> [B, n, U].
-template <class T>
-Tensor<T> expert_outer(const Tensor<T>& g, const Tensor<T>& a) {
-  const size_t B = g.shape()[0], n = g.shape()[1], U = a.shape()[1];
-  xt::xarray<T> o = xt::xarray<T>::from_shape({B, n, U});
-  const T *pg = g.data(), *pa = a.data();
-  T* po = o.data();
-  for (size_t b = 0; b < B; ++b)
-    for (size_t i = 0; i < n; ++i) {
-      const T gi = pg[b * n + i];
-      T* row = po + (b * n + i) * U;
-      for (size_t u = 0; u < U; ++u) row[u] = gi * pa[b * U + u];
-    }
-  Tensor<T> out(std::move(o));
-  if (should_record(g, a))
-    record(out, [g, a](const Tensor<T>&, const Tensor<T>& dout) {
-      if (g.requires_grad()) accumulate(g, expert_contract(a, dout));  // Σ_u a_u dO_iu
-      if (a.requires_grad()) accumulate(a, expert_mix(g, dout));       // Σ_i g_i dO_iu
-    });
-  return out;
-}
-
-}  // namespace
-
+// The engine's batched weighted sum, not a broadcast product and sum: those generic loops took
+// ~40% of an MMoE training step at batch 128. Checked here so that errors name mix_experts.
 template <class T>
 Tensor<T> mix_experts(const Tensor<T>& gate, const Tensor<T>& experts) {
   if (gate.dim() != 2 || experts.dim() != 3 || gate.shape()[0] != experts.shape()[0] ||
       gate.shape()[1] != experts.shape()[1])
     throw std::invalid_argument("mix_experts: gate " + shape_str(gate.shape()) + " and experts " +
                                 shape_str(experts.shape()) + " must be [B, n] and [B, n, U]");
-  return expert_mix(gate, experts);
+  return batched_weighted_sum(gate, experts);
 }
 
 template <class T>
@@ -223,22 +144,39 @@ MultiTaskModel<T>::MultiTaskModel(const MultiTaskConfig& c) : config_(c), rng_(c
                                 "'; accepted: torch, glorot");
 }
 
-const std::vector<std::string>& multitask_model_names() {
-  static const std::vector<std::string> names{"shared_bottom", "omoe", "mmoe", "ple", "esmm"};
-  return names;
-}
+const OptionSpec kEmbeddingDimOption{
+    "embedding_dim", "embedding-dim", "embedding size per categorical column", {}, 1, 4096};
+const OptionSpec kExpertUnitsOption{
+    "expert_units", "expert-units", "units of each expert (one ReLU layer)", {}, 1, 1e5};
+const OptionSpec kTowerOption{
+    "tower", "tower-units", "hidden units of each task tower, comma-separated", {}, 1, 1e5};
+const OptionSpec kInitOption{"init",
+                             "init",
+                             "initial weights of the dense layers: PyTorch's nn.Linear default "
+                             "(torch) or Glorot-uniform with zero biases (glorot)",
+                             {"torch", "glorot"}};
 
-template <class T>
-std::unique_ptr<MultiTaskModel<T>> make_multitask_model(const std::string& name,
-                                                        const MultiTaskConfig& config) {
-  if (name == "shared_bottom") return std::make_unique<SharedBottom<T>>(config);
-  if (name == "omoe") return std::make_unique<MixtureOfExperts<T>>(config, false);
-  if (name == "mmoe") return std::make_unique<MixtureOfExperts<T>>(config, true);
-  if (name == "ple") return std::make_unique<PLE<T>>(config);
-  if (name == "esmm") return std::make_unique<ESMM<T>>(config);
-  std::string accepted;
-  for (const auto& n : multitask_model_names()) accepted += (accepted.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown multi-task model '" + name + "'; accepted: " + accepted);
+ModelEntry multitask_entry(const std::string& name, const std::string& paper,
+                           const std::string& summary, Options options) {
+  ModelEntry e;
+  e.name = name;
+  e.paper = paper;
+  e.task = "multitask";
+  e.summary = summary;
+  e.options = std::move(options);
+  e.defaults = pick(nlohmann::json(MultiTaskConfig{}), e.options);
+  MultiTaskConfig tiny;
+  tiny.embedding_dim = 2;
+  tiny.n_experts = 3;
+  tiny.expert_units = 4;
+  tiny.tower = {3};
+  tiny.bottom_units = 5;
+  tiny.ple_specific = 1;
+  tiny.ple_shared = 2;
+  tiny.ple_levels = 2;
+  tiny.esmm_tower = {4, 3};
+  e.tiny = pick(nlohmann::json(tiny), e.options);
+  return e;
 }
 
 #define TINYREC_INSTANTIATE_MULTITASK(T)                                                   \
@@ -248,9 +186,7 @@ std::unique_ptr<MultiTaskModel<T>> make_multitask_model(const std::string& name,
   template class Tower<T>;                                                                 \
   template class MultiTaskModel<T>;                                                        \
   template void init_linear(nn::Linear<T>&, const std::string&, std::mt19937_64&, size_t); \
-  template Tensor<T> mix_experts(const Tensor<T>&, const Tensor<T>&);                      \
-  template std::unique_ptr<MultiTaskModel<T>> make_multitask_model(const std::string&,     \
-                                                                   const MultiTaskConfig&);
+  template Tensor<T> mix_experts(const Tensor<T>&, const Tensor<T>&);
 TINYREC_INSTANTIATE_MULTITASK(float)
 TINYREC_INSTANTIATE_MULTITASK(double)
 

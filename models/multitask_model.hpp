@@ -8,10 +8,20 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "autograd/tensor.hpp"
 #include "data/multitask_dataset.hpp"
+#include "models/model.hpp"
+#include "models/registry.hpp"
 #include "nn/layers.hpp"
 #include "nn/module.hpp"
+
+namespace tinyrec::data {
+NLOHMANN_JSON_SERIALIZE_ENUM(TaskKind,
+                             {{TaskKind::regression, "regression"}, {TaskKind::binary, "binary"}})
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskInfo, name, kind)
+}  // namespace tinyrec::data
 
 namespace tinyrec::models {
 
@@ -118,11 +128,10 @@ class Tower : public nn::Module<T> {
 };
 
 template <class T>
-class MultiTaskModel : public nn::Module<T> {
+class MultiTaskModel : public Model<T> {
  public:
   // One output per task, each [B]: a logit for a binary task, the value for a regression task.
   virtual std::vector<Tensor<T>> forward(const data::MultiTaskBatch& batch) = 0;
-  virtual std::string name() const = 0;
   const std::vector<data::TaskInfo>& tasks() const { return config_.tasks; }
   size_t num_tasks() const { return config_.tasks.size(); }
   const MultiTaskConfig& config() const { return config_; }
@@ -139,11 +148,17 @@ class MultiTaskModel : public nn::Module<T> {
   std::mt19937_64 rng_;  // draws the initial weights, in construction order
 };
 
-// "shared_bottom" | "omoe" | "mmoe" | "ple" | "esmm"; throws naming the accepted names otherwise,
-// or when the configuration does not fit the model (no task, ESMM without its two binary tasks).
-template <class T>
-std::unique_ptr<MultiTaskModel<T>> make_multitask_model(const std::string& name,
-                                                        const MultiTaskConfig& config);
-const std::vector<std::string>& multitask_model_names();
+// One JSON codec for every field; the registry picks each model's own settings from it, and the
+// multi-task task supplies the data's fields (tasks, n_numeric, cat_vocab_sizes).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MultiTaskConfig, tasks, n_numeric, cat_vocab_sizes,
+                                                embedding_dim, n_experts, expert_units, tower,
+                                                bottom_units, ple_specific, ple_shared, ple_levels,
+                                                esmm_tower, init, seed)
+
+// Settings of the family, shared by the models' registrations.
+extern const OptionSpec kEmbeddingDimOption, kExpertUnitsOption, kTowerOption, kInitOption;
+// A registration of the family: paper, task and defaults filled in.
+ModelEntry multitask_entry(const std::string& name, const std::string& paper,
+                           const std::string& summary, Options options);
 
 }  // namespace tinyrec::models

@@ -112,6 +112,21 @@ std::vector<std::string> PLE<T>::gate_experts(size_t task) const {
   return names;
 }
 
+ModelEntry ple_registration() {
+  ModelEntry e = multitask_entry(
+      "ple", "Tang et al., Progressive Layered Extraction (PLE), RecSys 2020",
+      "PLE: task-specific and shared experts, gated level by level",
+      {kEmbeddingDimOption,
+       {"ple_specific", "ple-specific", "task-specific experts per task and level", {}, 1, 1024},
+       {"ple_shared", "ple-shared", "shared experts per level", {}, 1, 1024},
+       {"ple_levels", "ple-levels", "extraction levels (1 = CGC)", {}, 1, 64},
+       kExpertUnitsOption,
+       kTowerOption,
+       kInitOption});
+  set_factories<PLE, MultiTaskConfig>(e);
+  return e;
+}
+
 template class ExtractionLevel<float>;
 template class ExtractionLevel<double>;
 template class PLE<float>;

@@ -64,4 +64,6 @@ class PLE : public MultiTaskModel<T> {
   std::vector<std::unique_ptr<Tower<T>>> towers_;
 };
 
+ModelEntry ple_registration();
+
 }  // namespace tinyrec::models

@@ -46,14 +46,13 @@ Tensor<T> LocalActivationUnit<T>::forward(const Tensor<T>& query, const Tensor<T
 
 template <class T>
 Tensor<T> weighted_sum(const Tensor<T>& weights, const Tensor<T>& values) {
+  // Checked here too, so that a caller's shape error names the layer function it called.
   if (weights.dim() != 2 || values.dim() != 3 || weights.shape()[0] != values.shape()[0] ||
       weights.shape()[1] != values.shape()[1])
     throw std::invalid_argument("weighted_sum: weights " + shape_str(weights.shape()) +
                                 " and values " + shape_str(values.shape()) +
                                 " must be [B, L] and [B, L, D]");
-  const size_t b = values.shape()[0], l = values.shape()[1], d = values.shape()[2];
-  // [B, 1, L]·[B, L, D] -> [B, 1, D]: one small gemm per row of the batch.
-  return reshape(matmul(reshape(weights, Shape{b, 1, l}), values), Shape{b, d});
+  return batched_weighted_sum(weights, values);
 }
 
 template class LocalActivationUnit<float>;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -174,6 +175,24 @@ double gauc(const std::vector<float>& scores, const std::vector<float>& labels,
         "gauc: no user has both a positive and a negative sample; GAUC is undefined");
   }
   return weighted / weight;
+}
+
+double auc_or_nan(const std::vector<float>& scores, const std::vector<float>& labels) {
+  bool pos = false, neg = false;
+  for (float l : labels) (l == 1.0f ? pos : neg) = true;
+  return pos && neg ? auc(scores, labels) : std::numeric_limits<double>::quiet_NaN();
+}
+
+double gauc_or_nan(const std::vector<float>& scores, const std::vector<float>& labels,
+                   const std::vector<int64_t>& users) {
+  // gauc's own grouping decides whether some user has both classes; its only other errors are
+  // bad input, which auc_or_nan-style callers have already ruled out.
+  try {
+    return gauc(scores, labels, users);
+  } catch (const std::invalid_argument& e) {
+    if (std::string(e.what()).find("GAUC is undefined") == std::string::npos) throw;
+    return std::numeric_limits<double>::quiet_NaN();
+  }
 }
 
 double logloss(const std::vector<float>& probs, const std::vector<float>& labels) {

@@ -21,6 +21,12 @@ double auc(const std::vector<float>& scores, const std::vector<float>& labels);
 double gauc(const std::vector<float>& scores, const std::vector<float>& labels,
             const std::vector<int64_t>& users);
 
+// auc and gauc for reports: NaN (JSON null) where they are undefined rather than an error, so an
+// evaluation of a split that happens to hold one class still reports its other metrics.
+double auc_or_nan(const std::vector<float>& scores, const std::vector<float>& labels);
+double gauc_or_nan(const std::vector<float>& scores, const std::vector<float>& labels,
+                   const std::vector<int64_t>& users);
+
 // Mean binary cross-entropy. Probabilities are clipped to [1e-7, 1 - 1e-7]; labels may be soft
 // (anywhere in [0, 1]).
 double logloss(const std::vector<float>& probs, const std::vector<float>& labels);

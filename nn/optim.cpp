@@ -190,13 +190,29 @@ void count_ids(const Ids& ids, std::vector<int64_t>& counts) {
   }
 }
 
+const std::vector<std::string>& optimizer_names() {
+  static const std::vector<std::string> names{"adam", "adagrad", "sgd"};
+  return names;
+}
+
+template <class T>
+std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, std::vector<Tensor<T>> params,
+                                             double lr) {
+  if (name == "adam") return std::make_unique<Adam<T>>(std::move(params), lr);
+  if (name == "adagrad") return std::make_unique<Adagrad<T>>(std::move(params), lr);
+  if (name == "sgd") return std::make_unique<SGD<T>>(std::move(params), lr);
+  throw std::invalid_argument("unknown optimizer '" + name + "'; accepted: adam, adagrad, sgd");
+}
+
 #define TINYREC_INSTANTIATE_OPTIM(T)                                                               \
   template class Optimizer<T>;                                                                     \
   template class SGD<T>;                                                                           \
   template class Adagrad<T>;                                                                       \
   template class Adam<T>;                                                                          \
   template Tensor<T> mba_regularization(const Tensor<T>&, const Ids&, const std::vector<int64_t>&, \
-                                        double, int64_t);
+                                        double, int64_t);                                          \
+  template std::unique_ptr<Optimizer<T>> make_optimizer(const std::string&,                        \
+                                                        std::vector<Tensor<T>>, double);
 TINYREC_INSTANTIATE_OPTIM(float)
 TINYREC_INSTANTIATE_OPTIM(double)
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "autograd/ops.hpp"
@@ -85,6 +87,13 @@ class Adam : public Optimizer<T> {
   std::vector<std::vector<T>> m_, v_;
   std::vector<uint64_t> t_;
 };
+
+// The optimizer a name selects ("adam", "adagrad" or "sgd"), with its defaults but for lr; throws
+// std::invalid_argument naming the accepted names otherwise.
+template <class T>
+std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, std::vector<Tensor<T>> params,
+                                             double lr);
+const std::vector<std::string>& optimizer_names();
 
 // DIN's mini-batch aware regularization (Zhou et al. 2018, Eq. 4) for one embedding table
 // [N, D]: λ·Σ_j ‖w_j‖² / n_j over the UNIQUE ids j of this batch, padding_idx left out, where

@@ -1,0 +1,105 @@
+// The one trainer: epochs of seeded mini-batches, the optimizer, a stop on a NaN or infinite loss
+// naming the step, evaluation on a schedule, throughput — for every model and task. And the run
+// configuration that says which model, data and settings a run uses (a checkpoint's config.json),
+// with the function that builds a run from it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/registry.hpp"
+
+namespace tinyrec::models {
+
+struct TrainOptions {
+  size_t epochs = 2;
+  size_t batch_size = 128;
+  double lr = 1e-3;
+  std::string optimizer = "adam";  // nn::optimizer_names()
+  uint64_t seed = 1;               // the batch order
+  size_t eval_every = 0;           // steps between evaluations on the curve; 0 = each epoch
+  size_t eval_batch_size = 1024;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, epochs, batch_size, lr, optimizer,
+                                                seed, eval_every, eval_batch_size)
+
+// Everything that decides a run's numbers. Three seeds, one job each: the data (data_seed), the
+// initial weights (model_seed), the batch order (train.seed).
+struct RunConfig {
+  std::string model = "din";
+  nlohmann::json model_options = nlohmann::json::object();
+  std::string dataset;  // empty = the task's first (built-in synthetic) data set
+  nlohmann::json data_options = nlohmann::json::object();
+  nlohmann::json task_options = nlohmann::json::object();
+  TrainOptions train;
+  uint64_t model_seed = 1;
+  uint64_t data_seed = 1;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, model, model_options, dataset,
+                                                data_options, task_options, train, model_seed,
+                                                data_seed)
+
+// `config` with every default filled in and every setting checked against its owner's specs.
+RunConfig resolve(const RunConfig& config);
+
+// A model and its task with loaded data, built from a configuration.
+struct Run {
+  RunConfig config;  // resolved
+  const ModelEntry* entry = nullptr;
+  std::unique_ptr<Task> task;
+  std::unique_ptr<Model<float>> model;
+};
+Run build_run(const RunConfig& config);
+// The model's whole configuration for its factory: settings ⊕ the data's shape ⊕ seed.
+nlohmann::json model_config(const ModelEntry& entry, const nlohmann::json& model_options,
+                            const nlohmann::json& shape, uint64_t seed);
+
+// One point of the learning curve, after `step` optimizer steps.
+struct CurvePoint {
+  size_t step = 0;
+  double epoch = 0;     // steps counted in epochs
+  LossValues train;     // loss terms, mean since the last point
+  nlohmann::json test;  // the task's metrics
+};
+
+struct TrainReport {
+  std::vector<CurvePoint> curve;
+  nlohmann::json test;  // after the last epoch
+  size_t steps = 0;
+  double samples_per_second = 0;  // training throughput, evaluation excluded
+};
+
+// Progress after every training step.
+struct StepInfo {
+  size_t epoch = 0, step = 0, steps = 0;  // epoch (1-based), step within it, steps per epoch
+  LossValues loss;                        // loss terms, running mean over the epoch
+  double samples_per_second = 0;
+};
+struct TrainCallbacks {
+  std::function<void(const StepInfo&)> on_step;
+  // After each point of the curve; `end_of_epoch` on the point that closes an epoch.
+  std::function<void(const CurvePoint&, bool end_of_epoch)> on_point;
+};
+
+class Trainer {
+ public:
+  Trainer(Task& task, Model<float>& model, const TrainOptions& options);
+  ~Trainer();
+  // One optimizer step on training rows `rows`; returns each loss term's value. A non-finite loss
+  // throws NonFiniteLoss (nothing updated).
+  LossValues step(const std::vector<size_t>& rows);
+  // The whole run. A non-finite loss throws NonFiniteLoss naming the epoch and step.
+  TrainReport fit(const TrainCallbacks& callbacks = {});
+  nn::Optimizer<float>& optimizer();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace tinyrec::models
