@@ -1,14 +1,19 @@
 // The subcommands of the `tinyrec` program, each registered on the CLI11 app by one function.
+// Those that build a model take the first pass over the command line (cli/flags.hpp), so they
+// register exactly the flags of the chosen model, task and data set.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include "cli/flags.hpp"
+
 namespace tinyrec::cli {
 
-void add_train_command(CLI::App& app);
-void add_eval_commands(CLI::App& app);  // eval and predict
-void add_gradcheck_command(CLI::App& app);
-void add_bench_command(CLI::App& app);
-void add_experiment_command(CLI::App& app);  // cli/experiment_command.cpp
+void add_train_command(CLI::App& app, const Prescan& scan);      // cli/train_command.cpp
+void add_eval_commands(CLI::App& app);                           // eval and predict
+void add_gradcheck_command(CLI::App& app, const Prescan& scan);  // cli/gradcheck_command.cpp
+void add_bench_command(CLI::App& app, const Prescan& scan);      // cli/bench_command.cpp
+void add_models_command(CLI::App& app);                          // cli/models_command.cpp
+void add_experiment_command(CLI::App& app);                      // cli/experiment_command.cpp
 
 }  // namespace tinyrec::cli

@@ -12,9 +12,11 @@
 #include <map>
 #include <sstream>
 
-#include "cli/multitask_commands.hpp"
+#include "cli/commands.hpp"
+#include "cli/svg_plot.hpp"
 #include "data/mmoe_synthetic.hpp"
-#include "data/svg_plot.hpp"
+#include "models/multitask_task.hpp"
+#include "models/trainer.hpp"
 
 namespace tinyrec::cli {
 
@@ -56,12 +58,17 @@ double parse_correlation(const std::string& text) {
   return p;
 }
 
-struct Run {
+struct ExperimentRun {
   std::string model;
   double p = 0;
   uint64_t seed = 0;
   std::vector<double> task_loss;  // final test MSE per task
-  std::vector<models::CurvePoint> curve;
+  struct Point {
+    size_t step = 0;
+    double epoch = 0;
+    std::vector<double> train_loss, test_loss;  // per task
+  };
+  std::vector<Point> curve;
   double mean() const { return (task_loss[0] + task_loss[1]) / 2; }
 };
 
@@ -94,14 +101,14 @@ void run_correlation_experiment(const ExperimentArgs& a) {
   if (ps.empty() || names.empty())
     throw std::invalid_argument("experiment: needs at least one correlation and one model");
   for (const auto& n : names)
-    if (!is_multitask_model(n) || n == "esmm")
+    if (n == "esmm" || models::find_model(n).task != "multitask")
       throw std::invalid_argument("--models: '" + n +
                                   "' is not a model for this experiment; accepted: "
                                   "shared_bottom, omoe, mmoe, ple");
   if (a.seeds == 0) throw std::invalid_argument("--seeds must be at least 1");
   fs::create_directories(a.out);
   std::ostream& log = std::cerr;
-  std::vector<Run> runs;
+  std::vector<ExperimentRun> runs;
   const size_t total = ps.size() * a.seeds * names.size();
   const auto start = std::chrono::steady_clock::now();
   for (double p : ps)
@@ -116,21 +123,32 @@ void run_correlation_experiment(const ExperimentArgs& a) {
       data::MmoeSyntheticReport report;
       const data::MultiTaskDataset ds = data::make_mmoe_synthetic(s, &report);
       for (const auto& name : names) {
-        models::MultiTaskConfig c;
-        c.n_numeric = size_t(s.d);
-        c.init = a.init;
-        c.bottom_units = a.bottom_units;
-        c.seed = seed + 100;
-        auto model = models::make_multitask_model<float>(name, c);
-        models::MultiTaskTrainOptions t;
+        const models::ModelEntry& entry = models::find_model(name);
+        nlohmann::json options = entry.defaults;
+        options["init"] = a.init;
+        if (options.contains("bottom_units")) options["bottom_units"] = a.bottom_units;
+        models::MultiTaskTask task(ds, models::MultiTaskOptions{});
+        auto model =
+            entry.make_float(models::model_config(entry, options, task.model_shape(), seed + 100));
+        models::TrainOptions t;
         t.epochs = a.epochs;
         t.batch_size = a.batch_size;
         t.lr = a.lr;
         t.seed = seed;
         t.eval_every = a.eval_every;
         const auto t0 = std::chrono::steady_clock::now();
-        const models::MultiTaskReport r = models::train_multitask(*model, ds, t);
-        Run run{name, p, seed, {r.test.tasks[0].loss, r.test.tasks[1].loss}, r.curve};
+        const models::TrainReport r = models::Trainer(task, *model, t).fit();
+        auto mse = [&](const nlohmann::json& test) {
+          std::vector<double> out;
+          for (const auto& info : ds.tasks) out.push_back(test.at("tasks").at(info.name).at("mse"));
+          return out;
+        };
+        ExperimentRun run{name, p, seed, mse(r.test), {}};
+        for (const auto& pt : r.curve) {
+          std::vector<double> train;
+          for (const auto& [term, v] : pt.train) train.push_back(v);
+          run.curve.push_back({pt.step, pt.epoch, train, mse(pt.test)});
+        }
         runs.push_back(run);
         if (!a.quiet)
           log << "[" << runs.size() << "/" << total << "] " << name << " p=" << p << " seed "
@@ -173,10 +191,10 @@ void run_correlation_experiment(const ExperimentArgs& a) {
   md << "\n";
   std::ostringstream detail;
   detail << "| model | p | task 1 MSE | task 2 MSE | mean (min – max) |\n|---|---|---|---|---|\n";
-  std::map<std::string, data::Series> by_p;  // final loss against correlation, per model
+  std::map<std::string, Series> by_p;  // final loss against correlation, per model
   for (const auto& name : names) {
     md << "| " << name << " |";
-    data::Series line{name, {}, {}};
+    Series line{name, {}, {}};
     for (double p : ps) {
       std::vector<double> t1, t2, m;
       for (const auto& r : runs)
@@ -230,19 +248,20 @@ void run_correlation_experiment(const ExperimentArgs& a) {
 
   // The plot: one panel per correlation, the seed-mean test loss of each model against the step,
   // and a last panel with the final loss against the correlation.
-  std::vector<std::pair<data::PlotSpec, std::vector<data::Series>>> panels;
+  std::vector<std::pair<PlotSpec, std::vector<Series>>> panels;
   for (double p : ps) {
-    data::PlotSpec spec{"correlation " + p_label(p), "training step", "test MSE (mean of tasks)"};
+    PlotSpec spec{"correlation " + p_label(p), "training step", "test MSE (mean of tasks)"};
     spec.log_y = true;
-    std::vector<data::Series> lines;
+    std::vector<Series> lines;
     for (const auto& name : names) {
-      data::Series line{name, {}, {}};
-      std::vector<const Run*> mine;
+      Series line{name, {}, {}};
+      std::vector<const ExperimentRun*> mine;
       for (const auto& r : runs)
         if (r.model == name && r.p == p) mine.push_back(&r);
       for (size_t i = 0; i < mine[0]->curve.size(); ++i) {
         double sum = 0;
-        for (const Run* r : mine) sum += (r->curve[i].test_loss[0] + r->curve[i].test_loss[1]) / 2;
+        for (const ExperimentRun* r : mine)
+          sum += (r->curve[i].test_loss[0] + r->curve[i].test_loss[1]) / 2;
         line.x.push_back(double(mine[0]->curve[i].step));
         line.y.push_back(sum / double(mine.size()));
       }
@@ -250,12 +269,12 @@ void run_correlation_experiment(const ExperimentArgs& a) {
     }
     panels.push_back({spec, lines});
   }
-  data::PlotSpec summary{"final test MSE against correlation", "task correlation p",
-                         "test MSE (mean of tasks)"};
-  std::vector<data::Series> summary_lines;
+  PlotSpec summary{"final test MSE against correlation", "task correlation p",
+                   "test MSE (mean of tasks)"};
+  std::vector<Series> summary_lines;
   for (const auto& name : names) summary_lines.push_back(by_p[name]);
   panels.push_back({summary, summary_lines});
-  data::write_svg_small_multiples(
+  write_svg_small_multiples(
       (fs::path(a.out) / "loss_curves.svg").string(),
       "MMoE paper, synthetic data: test loss, mean over " + std::to_string(a.seeds) + " seeds",
       panels, 3);

@@ -2,19 +2,24 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "autograd/tensor.hpp"
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
+  tinyrec::tune_allocator();  // a program's choice, not the library's: see autograd/tensor.hpp
   CLI::App app{
       "tinyrec: readable recommendation models on a small autodiff engine.\n"
-      "Run `tinyrec SUBCOMMAND --help` for each subcommand's flags."};
+      "Run `tinyrec SUBCOMMAND --help` for each subcommand's flags, and "
+      "`tinyrec train --model NAME --help` for a model's own."};
   app.require_subcommand(1);
-  tinyrec::cli::add_train_command(app);
-  tinyrec::cli::add_eval_commands(app);
-  tinyrec::cli::add_gradcheck_command(app);
-  tinyrec::cli::add_bench_command(app);
-  tinyrec::cli::add_experiment_command(app);
   try {
+    const tinyrec::cli::Prescan scan = tinyrec::cli::prescan(argc, argv);
+    tinyrec::cli::add_train_command(app, scan);
+    tinyrec::cli::add_eval_commands(app);
+    tinyrec::cli::add_gradcheck_command(app, scan);
+    tinyrec::cli::add_bench_command(app, scan);
+    tinyrec::cli::add_models_command(app);
+    tinyrec::cli::add_experiment_command(app);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

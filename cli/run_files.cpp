@@ -1,114 +1,149 @@
-// Writing metrics.json, the learning curve (CSV and SVG) and checkpoint configs.
+// The run files every model writes, and restoring a run from its checkpoint folder.
 #include "cli/run_files.hpp"
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
-#include "data/svg_plot.hpp"
+#include "cli/flags.hpp"
+#include "cli/svg_plot.hpp"
+#include "nn/checkpoint.hpp"
 
 namespace tinyrec::cli {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json config_to_json(const CommonFlags& m, const CtrFlags& f) {
-  const auto& c = f.config;
-  const auto& s = f.synthetic;
-  return json{{"model", m.model},
-              {"dataset", m.dataset},
-              {"data_dir", m.data_dir},
-              {"data_seed", m.data_seed},
-              {"test_fraction", m.test_fraction},
-              {"synthetic",
-               {{"users", s.users},
-                {"items", s.items},
-                {"cats", s.cats},
-                {"samples_per_user", s.samples_per_user}}},
-              {"item_dim", c.item_dim},
-              {"cat_dim", c.cat_dim},
-              {"mlp", c.mlp},
-              {"attention", c.attention},
-              {"activation", c.activation},
-              {"attention_softmax", c.attention_softmax},
-              {"pooling", c.pooling},
-              {"model_seed", c.seed},
-              {"max_len", f.train.max_len}};
+void prepare_out_dir(const std::string& out) {
+  if (fs::exists(out) && !fs::is_directory(out))
+    throw std::runtime_error("--out " + out + " exists and is not a folder");
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw std::runtime_error("--out " + out + ": cannot create the folder: " + ec.message());
 }
 
-void config_from_json(const json& j, CommonFlags& m, CtrFlags& f) {
-  auto& c = f.config;
-  auto& s = f.synthetic;
-  m.model = j.at("model").get<std::string>();
-  m.dataset = j.at("dataset").get<std::string>();
-  m.data_dir = j.at("data_dir").get<std::string>();
-  m.data_seed = j.at("data_seed");
-  m.test_fraction = j.at("test_fraction");
-  const json& js = j.at("synthetic");
-  s.users = js.at("users");
-  s.items = js.at("items");
-  s.cats = js.at("cats");
-  s.samples_per_user = js.at("samples_per_user");
-  c.item_dim = j.at("item_dim");
-  c.cat_dim = j.at("cat_dim");
-  c.mlp = j.at("mlp").get<std::vector<size_t>>();
-  c.attention = j.at("attention").get<std::vector<size_t>>();
-  c.activation = j.at("activation").get<std::string>();
-  c.attention_softmax = j.at("attention_softmax");
-  c.pooling = j.at("pooling").get<std::string>();
-  c.seed = j.at("model_seed");
-  f.train.max_len = j.at("max_len");
-}
+namespace {
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON: " + e.what());
+void flatten(const json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, double>>& out) {
+  for (const auto& [key, v] : j.items()) {
+    const std::string name = prefix.empty() ? key : prefix + "." + key;
+    if (key == "samples" || key == "gates") continue;
+    if (v.is_object())
+      flatten(v, name, out);
+    else if (v.is_number())
+      out.emplace_back(name, v.get<double>());
+    else if (v.is_null())  // a metric that is undefined on this split (NaN)
+      out.emplace_back(name, std::numeric_limits<double>::quiet_NaN());
   }
 }
 
-void write_run_files(const CommonFlags& m, const models::TrainReport& r, size_t parameter_count) {
-  const std::string& out_dir = m.out;
-  fs::create_directories(out_dir);
-  const models::EpochRecord& last = r.epochs.back();
+void write_json(const fs::path& path, const json& j) {
+  std::ofstream f(path);
+  f << j.dump(2) << "\n";
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, double>> flatten_metrics(const json& metrics) {
+  std::vector<std::pair<std::string, double>> out;
+  flatten(metrics, "", out);
+  return out;
+}
+
+void write_run_files(const std::string& out, const models::Run& run,
+                     const models::TrainReport& report) {
+  prepare_out_dir(out);
   json curve = json::array();
-  std::vector<std::vector<double>> rows;
-  data::Series loss{"train loss", {}, {}}, test_logloss{"test logloss", {}, {}};
-  data::Series auc{"test AUC", {}, {}}, gauc{"test GAUC", {}, {}};
-  for (const auto& e : r.epochs) {
-    curve.push_back({{"epoch", e.epoch},
-                     {"train_loss", e.train_loss},
-                     {"test_auc", e.test.auc},
-                     {"test_gauc", e.test.gauc},
-                     {"test_logloss", e.test.logloss}});
-    rows.push_back({double(e.epoch), e.train_loss, e.test.auc, e.test.gauc, e.test.logloss});
-    const double x = double(e.epoch);
-    loss.x.push_back(x), loss.y.push_back(e.train_loss);
-    test_logloss.x.push_back(x), test_logloss.y.push_back(e.test.logloss);
-    auc.x.push_back(x), auc.y.push_back(e.test.auc);
-    gauc.x.push_back(x), gauc.y.push_back(e.test.gauc);
+  for (const auto& p : report.curve) {
+    json train = json::object();
+    for (const auto& [name, v] : p.train) train[name] = v;
+    curve.push_back({{"step", p.step}, {"epoch", p.epoch}, {"train", train}, {"test", p.test}});
   }
-  json metrics{{"model", m.model},
-               {"dataset", m.dataset},
-               {"parameters", parameter_count},
-               {"test",
-                {{"auc", last.test.auc},
-                 {"gauc", last.test.gauc},
-                 {"logloss", last.test.logloss},
-                 {"samples", last.test.samples}}},
-               {"train", {{"samples_per_second", r.samples_per_second}, {"loss", last.train_loss}}},
-               {"curve", curve}};
-  std::ofstream(fs::path(out_dir) / "metrics.json") << metrics.dump(2) << "\n";
-  data::write_csv((fs::path(out_dir) / "curve.csv").string(),
-                  {"epoch", "train_loss", "test_auc", "test_gauc", "test_logloss"}, rows);
-  const std::string title = m.model + " on " + m.dataset;
-  data::write_svg_small_multiples(
-      (fs::path(out_dir) / "curve.svg").string(), title + ": learning curve",
-      {{data::PlotSpec{"loss", "epoch", "logloss"}, {loss, test_logloss}},
-       {data::PlotSpec{"ranking", "epoch", "AUC"}, {auc, gauc}}},
-      2);
+  json loss = json::object();
+  if (!report.curve.empty())
+    for (const auto& [name, v] : report.curve.back().train) loss[name] = v;
+  write_json(fs::path(out) / "metrics.json", {{"model", run.config.model},
+                                              {"dataset", run.config.dataset},
+                                              {"data", run.task->describe()},
+                                              {"parameters", run.model->parameter_count()},
+                                              {"config", run.config},
+                                              {"test", report.test},
+                                              {"train",
+                                               {{"samples_per_second", report.samples_per_second},
+                                                {"steps", report.steps},
+                                                {"loss", loss}}},
+                                              {"curve", curve}});
+
+  // The curve as a table and as two panels: training loss terms, and the test metrics.
+  std::vector<std::string> header{"step", "epoch"};
+  std::vector<std::vector<double>> rows;
+  Series empty{"", {}, {}};
+  std::vector<Series> train_lines, test_lines;
+  for (const auto& p : report.curve) {
+    const auto test = flatten_metrics(p.test);
+    if (rows.empty()) {
+      for (const auto& [name, v] : p.train) {
+        header.push_back("train_" + name);
+        train_lines.push_back({"train " + name, {}, {}});
+      }
+      for (const auto& [name, v] : test) {
+        header.push_back("test_" + name);
+        test_lines.push_back({name, {}, {}});
+      }
+    }
+    std::vector<double> row{double(p.step), p.epoch};
+    for (size_t k = 0; k < p.train.size() && k < train_lines.size(); ++k) {
+      row.push_back(p.train[k].second);
+      train_lines[k].x.push_back(p.epoch);
+      train_lines[k].y.push_back(p.train[k].second);
+    }
+    for (size_t k = 0; k < test.size() && k < test_lines.size(); ++k) {
+      row.push_back(test[k].second);
+      test_lines[k].x.push_back(p.epoch);
+      test_lines[k].y.push_back(test[k].second);
+    }
+    row.resize(header.size(), std::numeric_limits<double>::quiet_NaN());
+    rows.push_back(row);
+  }
+  write_csv((fs::path(out) / "curve.csv").string(), header, rows);
+  write_svg_small_multiples((fs::path(out) / "curve.svg").string(),
+                            run.config.model + " on " + run.config.dataset + ": learning curve",
+                            {{PlotSpec{"training loss", "epoch", "loss"}, train_lines},
+                             {PlotSpec{"test", "epoch", "metric"}, test_lines}},
+                            2);
+}
+
+void write_checkpoint(const std::string& out, const models::Run& run) {
+  const fs::path dir = fs::path(out) / "checkpoint";
+  nn::save_checkpoint(*run.model, dir.string());
+  write_json(dir / "config.json", run.config);
+}
+
+models::Run restore_run(const std::string& checkpoint, const std::string& data_dir) {
+  const std::string path = (fs::path(checkpoint) / "config.json").string();
+  models::RunConfig config;
+  try {
+    config = read_json_file(path).get<models::RunConfig>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": not a run configuration: " + e.what());
+  }
+  if (!data_dir.empty()) {
+    const models::ModelEntry& m = models::find_model(config.model);
+    const auto& d = models::find_dataset(
+        models::find_task(m.task),
+        config.dataset.empty() ? std::string("synthetic") : config.dataset, config.model);
+    bool has_dir = false;
+    for (const auto& s : d.options) has_dir = has_dir || s.key == "data_dir";
+    if (!has_dir)
+      throw std::invalid_argument("--data-dir: the checkpoint's data set " + d.name +
+                                  " reads no data folder");
+    config.data_options["data_dir"] = fs::absolute(data_dir).lexically_normal().string();
+  }
+  models::Run run = models::build_run(config);
+  nn::load_checkpoint(*run.model, checkpoint);
+  return run;
 }
 
 }  // namespace tinyrec::cli

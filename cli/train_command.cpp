@@ -1,91 +1,86 @@
-// `tinyrec train`: fit a model, evaluate it after every epoch, and write metrics, curves and a
-// checkpoint into --out.
-#include <filesystem>
-#include <fstream>
+// `tinyrec train`: fit any registered model, evaluating on a schedule, with a progress bar; then
+// write the run files and the checkpoint.
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "cli/multitask_commands.hpp"
-#include "cli/options.hpp"
+#include "cli/progress.hpp"
 #include "cli/run_files.hpp"
-#include "data/progress.hpp"
-#include "nn/checkpoint.hpp"
 
 namespace tinyrec::cli {
 
 namespace {
 
-std::string fmt(double v, int digits = 4) {
+std::string fmt(double v) {
   std::ostringstream os;
-  os << std::fixed << std::setprecision(digits) << v;
+  os << std::fixed << std::setprecision(4) << v;
   return os.str();
 }
 
-void train_ctr_model(const CommonFlags& common, CtrFlags& f) {
-  const models::TrainOptions options = ctr_train_options(common, f);
-  data::CtrDataset ds = load_ctr_data(common, f);
-  fit_config_to_data(f.config, ds);
-  auto model = models::make_ctr_model<float>(common.model, f.config);
-  std::ostream& log = std::cerr;
-  log << "tinyrec train: " << common.model << " on " << ds.name << " (" << ds.train.size()
-      << " train / " << ds.test.size() << " test samples, " << ds.n_items << " items, " << ds.n_cats
-      << " categories), " << model->parameter_count() << " parameters\n";
+std::string losses(const models::LossValues& values) {
+  std::string s;
+  for (const auto& [name, v] : values) s += (s.empty() ? "" : " ") + name + " " + fmt(v);
+  return s;
+}
 
-  std::unique_ptr<data::ProgressBar> bar;
-  size_t epoch = 0;
-  auto on_step = [&](size_t step, size_t steps, double loss, double per_second) {
-    if (common.quiet) return;
-    if (step == 1)
-      bar = std::make_unique<data::ProgressBar>(
-          "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options.epochs), steps, log);
-    const std::string suffix =
-        "loss " + fmt(loss) + " | " + data::format_count(uint64_t(per_second)) + " samples/s";
-    if (step == steps)
+void train(const models::RunConfig& config, const std::string& out, bool quiet) {
+  prepare_out_dir(out);
+  models::Run run = models::build_run(config);
+  std::ostream& log = std::cerr;
+  log << "tinyrec train: " << run.config.model << " on " << run.task->describe() << ", "
+      << run.model->parameter_count() << " parameters\n";
+  models::Trainer trainer(*run.task, *run.model, run.config.train);
+  std::unique_ptr<ProgressBar> bar;
+  models::TrainCallbacks callbacks;
+  callbacks.on_step = [&](const models::StepInfo& s) {
+    if (quiet) return;
+    if (s.step == 1)
+      bar = std::make_unique<ProgressBar>(
+          "epoch " + std::to_string(s.epoch) + "/" + std::to_string(run.config.train.epochs),
+          s.steps, log);
+    const std::string suffix = "loss " + losses(s.loss) + " | " +
+                               format_count(uint64_t(s.samples_per_second)) + " samples/s";
+    if (s.step == s.steps)
       bar->finish(suffix);
     else
-      bar->update(step, suffix);
+      bar->update(s.step, suffix);
   };
-  auto on_epoch = [&](const models::EpochRecord& e) {
-    epoch = e.epoch;
-    log << "epoch " << e.epoch << ": train loss " << fmt(e.train_loss) << " | test AUC "
-        << fmt(e.test.auc) << " GAUC " << fmt(e.test.gauc) << " logloss " << fmt(e.test.logloss)
-        << "\n";
+  callbacks.on_point = [&](const models::CurvePoint& p, bool end_of_epoch) {
+    if (!end_of_epoch && quiet) return;
+    log << (end_of_epoch ? "epoch " + std::to_string(std::lround(p.epoch))
+                         : "step " + std::to_string(p.step))
+        << ": train " << losses(p.train) << " | test " << run.task->summarize(p.test) << "\n";
   };
-  const models::TrainReport report = models::train_ctr(*model, ds, options, on_step, on_epoch);
-
-  write_run_files(common, report, model->parameter_count());
-  const std::string ckpt = (std::filesystem::path(common.out) / "checkpoint").string();
-  nn::save_checkpoint(*model, ckpt);
-  std::ofstream(std::filesystem::path(ckpt) / "config.json")
-      << config_to_json(common, f).dump(2) << "\n";
-  const auto& t = report.epochs.back().test;
-  std::cout << "{\"model\": \"" << common.model << "\", \"dataset\": \"" << common.dataset
-            << "\", \"test\": {\"auc\": " << fmt(t.auc) << ", \"gauc\": " << fmt(t.gauc)
-            << ", \"logloss\": " << fmt(t.logloss)
-            << "}, \"train\": {\"samples_per_second\": " << fmt(report.samples_per_second, 0)
-            << "}}\n";
-  log << "wrote " << common.out << "/metrics.json, curve.csv, curve.svg and checkpoint/\n";
+  const models::TrainReport report = trainer.fit(callbacks);
+  write_run_files(out, run, report);
+  write_checkpoint(out, run);
+  nlohmann::json test = report.test;
+  test.erase("gates");  // metrics.json has them; the summary line stays short
+  std::cout << nlohmann::json{{"model", run.config.model},
+                              {"dataset", run.config.dataset},
+                              {"test", test},
+                              {"train",
+                               {{"samples_per_second", std::round(report.samples_per_second)}}}}
+                   .dump()
+            << "\n";
+  log << "wrote " << out << "/metrics.json, curve.csv, curve.svg and checkpoint/\n";
 }
 
 }  // namespace
 
-void add_train_command(CLI::App& app) {
-  auto common = std::make_shared<CommonFlags>();
-  auto ctr = std::make_shared<CtrFlags>();
-  auto multitask = std::make_shared<MultiTaskFlags>();
-  CLI::App* cmd =
-      app.add_subcommand("train", "Train a model, evaluating on the test split after every epoch");
-  add_common_flags(*cmd, *common);
-  add_ctr_flags(*cmd, *ctr);
-  add_multitask_flags(*cmd, *multitask);
-  cmd->callback([common, ctr, multitask] {
-    if (is_multitask_model(common->model))
-      run_multitask_train(*common, *multitask);
-    else
-      train_ctr_model(*common, *ctr);
+void add_train_command(CLI::App& app, const Prescan& scan) {
+  CLI::App* cmd = app.add_subcommand(
+      "train",
+      "Train a model, evaluating on the test split after every epoch. `tinyrec train --model "
+      "NAME --help` lists that model's, its task's and its data set's flags.");
+  auto flags = std::make_shared<std::unique_ptr<RunFlags>>();
+  if (scan.subcommand == "train") *flags = std::make_unique<RunFlags>(*cmd, scan);
+  cmd->callback([flags] {
+    const RunFlags& f = **flags;
+    train(f.config(), f.out, f.quiet);
   });
 }
 

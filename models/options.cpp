@@ -76,7 +76,8 @@ json check_option(const std::string& owner, const OptionSpec& s, const json& v,
     return v;
   }
   if (default_value.is_array()) {
-    if (!v.is_array() || v.empty())
+    // An empty list is accepted where the default is empty (it means "the default rule").
+    if (!v.is_array() || (v.empty() && !default_value.empty()))
       throw std::invalid_argument(where + ": " + v.dump() + " is not a non-empty list of numbers");
     const json item_default = default_value.empty() ? json(1.0) : default_value.front();
     json out = json::array();

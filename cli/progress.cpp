@@ -1,5 +1,5 @@
 // The progress bar: in-place redraws on a terminal, sparse plain lines everywhere else.
-#include "data/progress.hpp"
+#include "cli/progress.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-namespace tinyrec::data {
+namespace tinyrec::cli {
 namespace {
 
 double steady_seconds() {
@@ -154,4 +154,4 @@ void ProgressBar::finish(const std::string& suffix) {
   draw(last_done_, suffix, true);
 }
 
-}  // namespace tinyrec::data
+}  // namespace tinyrec::cli

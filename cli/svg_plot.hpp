@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace tinyrec::data {
+namespace tinyrec::cli {
 
 // One line of a plot. x and y must have the same length. Points where x or y is NaN or infinite
 // (or y <= 0 on a log axis) are skipped and break the line into pieces.
@@ -53,4 +53,4 @@ std::string xml_escape(const std::string& s);
 // cover [lo, hi]; the first tick is <= lo and the last >= hi.
 std::vector<double> nice_ticks(double lo, double hi, int target = 5);
 
-}  // namespace tinyrec::data
+}  // namespace tinyrec::cli

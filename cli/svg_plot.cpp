@@ -1,6 +1,6 @@
 // SVG line plots and CSV tables written by hand: no plotting library, so every tutorial and CLI
 // run can leave a picture behind on any machine.
-#include "data/svg_plot.hpp"
+#include "cli/svg_plot.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,7 +10,7 @@
 #include <map>
 #include <stdexcept>
 
-namespace tinyrec::data {
+namespace tinyrec::cli {
 namespace {
 
 // Ten well-separated colours (the familiar "category10" set); after ten, dash patterns vary too.
@@ -508,4 +508,4 @@ void write_csv(const std::string& path, const std::vector<std::string>& header,
   write_text_file(path, out, "write_csv");
 }
 
-}  // namespace tinyrec::data
+}  // namespace tinyrec::cli

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <string>
 
-namespace tinyrec::data {
+namespace tinyrec::cli {
 
 // "MM:SS" under an hour, "H:MM:SS" from one hour on; "?" for a negative or non-finite input.
 std::string format_duration(double seconds);
@@ -67,4 +67,4 @@ class ProgressBar {
   int last_tenth_ = 0;  // plain-line mode: the last tenth a line was printed for
 };
 
-}  // namespace tinyrec::data
+}  // namespace tinyrec::cli

@@ -10,10 +10,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "data/svg_plot.hpp"
+#include "cli/svg_plot.hpp"
 
 namespace fs = std::filesystem;
-using namespace tinyrec::data;
+using namespace tinyrec::cli;
 
 namespace {
 

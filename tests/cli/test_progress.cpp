@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <sstream>
 
-#include "data/progress.hpp"
+#include "cli/progress.hpp"
 
-using tinyrec::data::format_count;
-using tinyrec::data::format_duration;
-using tinyrec::data::ProgressBar;
+using tinyrec::cli::format_count;
+using tinyrec::cli::format_duration;
+using tinyrec::cli::ProgressBar;
 
 namespace {
 
