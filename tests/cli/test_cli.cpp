@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -39,7 +40,7 @@ fs::path scratch(const std::string& name) {
 }  // namespace
 
 TEST_CASE("cli: --help on every subcommand") {
-  for (const char* sub : {"train", "eval", "predict", "gradcheck", "bench"}) {
+  for (const char* sub : {"train", "eval", "predict", "gradcheck", "bench", "models"}) {
     CAPTURE(sub);
     const Run r = run(std::string(sub) + " --help");
     CHECK(r.status == 0);
@@ -131,14 +132,15 @@ TEST_CASE("cli: multi-task models train, evaluate, predict and pass gradcheck") 
   std::ifstream in(out / "metrics.json");
   const nlohmann::json m = nlohmann::json::parse(in);
   CHECK(m.at("model") == "mmoe");
-  const double mse1 = m.at("tasks").at("task1").at("mse");
+  const double mse1 = m.at("test").at("tasks").at("task1").at("mse");
   CHECK(mse1 > 0.0);
   CHECK(m.at("train").at("samples_per_second").get<double>() > 0.0);
 
   const Run e = run("eval --checkpoint " + (out / "checkpoint").string());
   REQUIRE_MESSAGE(e.status == 0, e.output);
   const nlohmann::json em = nlohmann::json::parse(e.output);
-  CHECK(em.at("tasks").at("task1").at("mse").get<double>() == doctest::Approx(mse1).epsilon(1e-4));
+  CHECK(em.at("test").at("tasks").at("task1").at("mse").get<double>() ==
+        doctest::Approx(mse1).epsilon(1e-4));
 
   for (const char* model : {"shared_bottom", "omoe", "mmoe", "ple", "esmm"}) {
     const Run r = run(std::string("gradcheck --model ") + model);
@@ -146,4 +148,113 @@ TEST_CASE("cli: multi-task models train, evaluate, predict and pass gradcheck") 
   }
   const Run bad = run("train --model mmoe --correlation 2");
   CHECK(bad.status != 0);
+}
+
+TEST_CASE(
+    "cli: train --model NAME --help lists exactly that model's, task's and data set's flags") {
+  const Run din = run("train --model din --help");
+  REQUIRE(din.status == 0);
+  for (const char* f : {"--softmax", "--attention", "--max-len", "--users", "--model-seed"})
+    CHECK_MESSAGE(din.output.find(f) != std::string::npos, f);
+  for (const char* f : {"--correlation", "--experts", "--pooling", "--task-weights"})
+    CHECK_MESSAGE(din.output.find(f) == std::string::npos, f);
+  const Run mmoe = run("train --model mmoe --help");
+  REQUIRE(mmoe.status == 0);
+  for (const char* f : {"--experts", "--correlation", "--task-weights", "--init"})
+    CHECK_MESSAGE(mmoe.output.find(f) != std::string::npos, f);
+  CHECK(mmoe.output.find("--softmax") == std::string::npos);
+  const Run income = run("train --model mmoe --dataset income --help");
+  REQUIRE(income.status == 0);
+  CHECK(income.output.find("--data-dir") != std::string::npos);
+  CHECK(income.output.find("--correlation") == std::string::npos);
+}
+
+TEST_CASE("cli: a flag that does not apply is an error naming where it applies") {
+  const Run softmax = run("train --model mmoe --softmax");
+  CHECK(softmax.status != 0);
+  CHECK(softmax.output.find("--softmax does not apply to --model mmoe") != std::string::npos);
+  CHECK(softmax.output.find("applies to --model din") != std::string::npos);
+  const Run corr = run("train --model din --correlation 0.3");
+  CHECK(corr.status != 0);
+  CHECK(corr.output.find("--dataset synthetic of --model shared_bottom") != std::string::npos);
+  const Run pooling = run("train --model din --pooling mean");
+  CHECK(pooling.status != 0);
+  CHECK(pooling.output.find("applies to --model base") != std::string::npos);
+  const Run dataset = run("train --model din --dataset income");
+  CHECK(dataset.status != 0);
+  CHECK(dataset.output.find("income is a data set of --model shared_bottom") != std::string::npos);
+  const Run value = run("train --model din --mlp 3,0");
+  CHECK(value.status != 0);
+  CHECK(value.output.find("--mlp: 0 is not in [1, 100000]") != std::string::npos);
+  const Run text = run("train --model din --item-dim x");
+  CHECK(text.status != 0);
+  CHECK(text.output.find("'x' is not a number") != std::string::npos);
+}
+
+TEST_CASE("cli: --config reruns a checkpoint's run with the same numbers") {
+  const fs::path out = scratch("config_a"), again = scratch("config_b");
+  const Run a = run("train --model base --users 120 --epochs 1 --batch-size 64 --quiet --out " +
+                    out.string());
+  REQUIRE_MESSAGE(a.status == 0, a.output);
+  const Run b = run("train --config " + (out / "checkpoint" / "config.json").string() +
+                    " --quiet --out " + again.string());
+  REQUIRE_MESSAGE(b.status == 0, b.output);
+  std::ifstream ia(out / "metrics.json"), ib(again / "metrics.json");
+  const nlohmann::json ma = nlohmann::json::parse(ia), mb = nlohmann::json::parse(ib);
+  CHECK(ma.at("config") == mb.at("config"));
+  CHECK(ma.at("test") == mb.at("test"));
+  CHECK(ma.at("model") == "base");
+  // A flag given with --config overrides the file.
+  const fs::path third = scratch("config_c");
+  const Run c = run("train --config " + (out / "checkpoint" / "config.json").string() +
+                    " --model-seed 9 --quiet --out " + third.string());
+  REQUIRE_MESSAGE(c.status == 0, c.output);
+  std::ifstream ic(third / "metrics.json");
+  const nlohmann::json mc = nlohmann::json::parse(ic);
+  CHECK(mc.at("config").at("model_seed") == 9);
+  CHECK(mc.at("test") != ma.at("test"));
+}
+
+TEST_CASE("cli: tinyrec models lists every model with its task and paper") {
+  const Run r = run("models --json");
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  std::istringstream lines(r.output);
+  std::string line;
+  std::vector<std::string> names;
+  while (std::getline(lines, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    names.push_back(j.at("name"));
+    CHECK(j.at("parameters").get<size_t>() > 0);
+    CHECK(!j.at("paper").get<std::string>().empty());
+  }
+  CHECK(names ==
+        std::vector<std::string>{"base", "din", "shared_bottom", "omoe", "mmoe", "ple", "esmm"});
+}
+
+TEST_CASE("cli: bad output paths and empty inputs fail early with one clear line") {
+  const fs::path file = scratch("not_a_folder");
+  std::ofstream(file) << "x";
+  const Run t = run("train --model base --users 60 --epochs 1 --quiet --out " + file.string());
+  CHECK(t.status != 0);
+  CHECK(t.output.find("exists and is not a folder") != std::string::npos);
+
+  const fs::path out = scratch("empty_predict");
+  const Run trained = run("train --model base --users 60 --epochs 1 --quiet --out " + out.string());
+  REQUIRE_MESSAGE(trained.status == 0, trained.output);
+  const fs::path empty = out / "empty.txt";
+  std::ofstream(empty).flush();
+  const Run p =
+      run("predict --checkpoint " + (out / "checkpoint").string() + " --input " + empty.string());
+  CHECK(p.status != 0);
+  CHECK(p.output.find("no record to score") != std::string::npos);
+}
+
+TEST_CASE("cli: a non-finite loss stops training with the epoch and step") {
+  const fs::path out = scratch("nan");
+  const Run r =
+      run("train --model mmoe --train-rows 300 --test-rows 50 --lr 1e30 --optimizer sgd "
+          "--epochs 1 --quiet --out " +
+          out.string());
+  CHECK(r.status != 0);
+  CHECK(r.output.find("training stopped at epoch 1, step") != std::string::npos);
 }
