@@ -10,16 +10,11 @@
 
 namespace tinyrec::cli {
 
+using models::join_names;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string join(const std::vector<std::string>& items) {
-  std::string s;
-  for (const auto& i : items) s += (s.empty() ? "" : ", ") + i;
-  return s;
-}
 
 // "0.5" -> 0.5, whole or not; anything else is an error naming the flag.
 json parse_number(const std::string& where, const std::string& text) {
@@ -235,19 +230,20 @@ void reject_extras(const CLI::App& app, const std::string& model, const std::str
     for (const auto& m : models::model_registry())
       for (const auto& s : m.options)
         if (s.flag == bare) owners.push_back(m.name);
-    if (!owners.empty()) where.push_back("--model " + join(owners));
+    if (!owners.empty()) where.push_back("--model " + join_names(owners));
     bool data_flag = false;
     for (const auto& t : models::task_registry()) {
       for (const auto& s : t.options)
-        if (s.flag == bare) where.push_back("--model " + join(models::models_of_task(t.name)));
+        if (s.flag == bare)
+          where.push_back("--model " + join_names(models::models_of_task(t.name)));
       std::vector<std::string> sets;
       for (const auto& d : t.datasets)
         for (const auto& s : d.options)
           if (s.flag == bare) sets.push_back(d.name);
       data_flag = data_flag || !sets.empty();
       if (!sets.empty())
-        where.push_back("--dataset " + join(sets) + " of --model " +
-                        join(models::models_of_task(t.name)));
+        where.push_back("--dataset " + join_names(sets) + " of --model " +
+                        join_names(models::models_of_task(t.name)));
     }
     if (where.empty())
       throw std::invalid_argument("unknown flag " + flag + " (tinyrec " + app.get_name() +

@@ -189,25 +189,9 @@ size_t ClickTask::predict(Model<float>& model, const std::string& input, std::os
 
 namespace {
 
-const OptionSpec kDataDir = [] {
-  OptionSpec s{"data_dir", "data-dir", "folder of the data files"};
-  s.path = true;
-  return s;
-}();
+const OptionSpec kDataDir = path_option("data_dir", "data-dir", "folder of the data files");
 const OptionSpec kTestFraction{
     "test_fraction", "test-fraction", "share of users held out for test", {}, 0.01, 0.99};
-
-std::string need_file(const json& options, const std::string& dataset, const std::string& name,
-                      const std::string& hint) {
-  const std::string dir = options.at("data_dir").get<std::string>();
-  if (dir.empty())
-    throw std::invalid_argument("--dataset " + dataset + " needs --data-dir DIR holding " + name +
-                                hint);
-  const fs::path p = fs::path(dir) / name;
-  if (!fs::is_regular_file(p))
-    throw std::invalid_argument("--data-dir " + dir + ": missing " + p.string() + hint);
-  return p.string();
-}
 
 std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
   const ClickOptions options = s.task_options.get<ClickOptions>();
@@ -218,12 +202,12 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
     c.seed = s.data_seed;
     ds = data::make_din_synthetic(c);
   } else if (s.dataset == "amazon") {
-    ds = data::read_amazon(need_file(o, "amazon", "local_train_splitByUser", ""),
-                           need_file(o, "amazon", "local_test_splitByUser", ""), options.max_len);
+    ds = data::read_amazon(data_file("amazon", o, "local_train_splitByUser"),
+                           data_file("amazon", o, "local_test_splitByUser"), options.max_len);
   } else {
     const std::string hint = " (data/get_movielens.sh DIR writes it)";
-    ds = data::read_movielens(need_file(o, "movielens", "ratings.csv", hint),
-                              need_file(o, "movielens", "movies.csv", hint),
+    ds = data::read_movielens(data_file("movielens", o, "ratings.csv", hint),
+                              data_file("movielens", o, "movies.csv", hint),
                               o.at("test_fraction").get<double>(), s.data_seed, options.max_len);
   }
   return std::make_unique<ClickTask>(std::move(ds), options);

@@ -397,29 +397,12 @@ size_t MultiTaskTask::predict(Model<float>& model, const std::string& input, std
 
 namespace {
 
-OptionSpec path_option(const std::string& key, const std::string& flag, const std::string& help) {
-  OptionSpec s{key, flag, help};
-  s.path = true;
-  return s;
-}
-
 const OptionSpec kTestFraction{"test_fraction",
                                "test-fraction",
                                "share of rows held out for test when the data has one file",
                                {},
                                0.01,
                                0.99};
-
-std::string need_file(const std::string& dataset, const std::string& dir, const std::string& name,
-                      const std::string& hint) {
-  if (dir.empty())
-    throw std::invalid_argument("--dataset " + dataset + " needs --data-dir DIR holding " + name +
-                                hint);
-  const fs::path p = fs::path(dir) / name;
-  if (!fs::is_regular_file(p))
-    throw std::invalid_argument("--dataset " + dataset + ": missing " + p.string() + hint);
-  return p.string();
-}
 
 std::unique_ptr<Task> make_multitask_task(const TaskSetup& s) {
   const MultiTaskOptions options = s.task_options.get<MultiTaskOptions>();
@@ -461,14 +444,13 @@ std::unique_ptr<Task> make_multitask_task(const TaskSetup& s) {
   } else if (s.dataset == "income") {
     schema = std::make_unique<data::CsvSchema>(data::income_schema());
     const std::string path =
-        need_file("income", str("data_dir"), "income.csv", " (data/get_income.sh DIR writes it)");
+        data_file("income", o, "income.csv", " (data/get_income.sh DIR writes it)");
     ds = data::load_csv_dataset_split(*schema, path, o.at("test_fraction"), s.data_seed);
   } else {
     schema = std::make_unique<data::CsvSchema>(data::census_income_schema());
     const std::string hint = " (UCI census-income, KDD)";
-    ds = data::load_csv_dataset(*schema,
-                                need_file("census", str("data_dir"), "census-income.data", hint),
-                                need_file("census", str("data_dir"), "census-income.test", hint));
+    ds = data::load_csv_dataset(*schema, data_file("census", o, "census-income.data", hint),
+                                data_file("census", o, "census-income.test", hint));
   }
   return std::make_unique<MultiTaskTask>(std::move(ds), options, std::move(schema));
 }

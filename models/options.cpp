@@ -2,6 +2,7 @@
 #include "models/options.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -15,13 +16,31 @@ json pick(const json& all, const Options& specs) {
   return out;
 }
 
-namespace {
-
-std::string join(const std::vector<std::string>& items) {
+std::string join_names(const std::vector<std::string>& names) {
   std::string s;
-  for (const auto& i : items) s += (s.empty() ? "" : ", ") + i;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
   return s;
 }
+
+OptionSpec path_option(const std::string& key, const std::string& flag, const std::string& help) {
+  OptionSpec s{key, flag, help};
+  s.path = true;
+  return s;
+}
+
+std::string data_file(const std::string& dataset, const json& data_options, const std::string& name,
+                      const std::string& hint) {
+  const std::string dir = data_options.at("data_dir").get<std::string>();
+  if (dir.empty())
+    throw std::invalid_argument("--dataset " + dataset + " needs --data-dir DIR holding " + name +
+                                hint);
+  const std::filesystem::path p = std::filesystem::path(dir) / name;
+  if (!std::filesystem::is_regular_file(p))
+    throw std::invalid_argument("--data-dir " + dir + ": missing " + p.string() + hint);
+  return p.string();
+}
+
+namespace {
 
 std::string bounds(const OptionSpec& s) {
   std::ostringstream os;
@@ -71,7 +90,7 @@ json check_option(const std::string& owner, const OptionSpec& s, const json& v,
       for (const auto& c : s.choices) ok = ok || c == v.get<std::string>();
       if (!ok)
         throw std::invalid_argument(where + ": " + v.get<std::string>() + " not in {" +
-                                    join(s.choices) + "}");
+                                    join_names(s.choices) + "}");
     }
     return v;
   }
@@ -99,8 +118,9 @@ json merge_options(const std::string& owner, const Options& specs, const json& d
     if (!spec) {
       std::vector<std::string> keys;
       for (const auto& s : specs) keys.push_back(s.key);
-      throw std::invalid_argument(owner + ": no setting '" + key + "'" +
-                                  (keys.empty() ? " (it has none)" : "; accepted: " + join(keys)));
+      throw std::invalid_argument(
+          owner + ": no setting '" + key + "'" +
+          (keys.empty() ? " (it has none)" : "; accepted: " + join_names(keys)));
     }
     out[key] = check_option(owner, *spec, value, defaults.at(key));
   }

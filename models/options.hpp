@@ -23,6 +23,17 @@ struct OptionSpec {
 };
 using Options = std::vector<OptionSpec>;
 
+// A text setting naming a file or folder.
+OptionSpec path_option(const std::string& key, const std::string& flag, const std::string& help);
+
+// DATA_DIR/name for a data set read from the folder its "data_dir" setting names; throws
+// std::invalid_argument naming --data-dir, the missing file and `hint` (how to get it).
+std::string data_file(const std::string& dataset, const nlohmann::json& data_options,
+                      const std::string& name, const std::string& hint = "");
+
+// "a, b, c"
+std::string join_names(const std::vector<std::string>& names);
+
 // The values of `specs`' keys in `all` (a whole configuration's JSON): the defaults of one owner.
 nlohmann::json pick(const nlohmann::json& all, const Options& specs);
 

@@ -31,18 +31,10 @@ std::vector<std::string> model_names() {
   return names;
 }
 
-namespace {
-std::string join(const std::vector<std::string>& items) {
-  std::string s;
-  for (const auto& i : items) s += (s.empty() ? "" : ", ") + i;
-  return s;
-}
-}  // namespace
-
 const ModelEntry& find_model(const std::string& name) {
   for (const auto& m : model_registry())
     if (m.name == name) return m;
-  throw std::invalid_argument("--model: " + name + " not in {" + join(model_names()) + "}");
+  throw std::invalid_argument("--model: " + name + " not in {" + join_names(model_names()) + "}");
 }
 
 const TaskEntry& find_task(const std::string& name) {
@@ -50,7 +42,7 @@ const TaskEntry& find_task(const std::string& name) {
     if (t.name == name) return t;
   std::vector<std::string> names;
   for (const auto& t : task_registry()) names.push_back(t.name);
-  throw std::invalid_argument("no task '" + name + "'; accepted: " + join(names));
+  throw std::invalid_argument("no task '" + name + "'; accepted: " + join_names(names));
 }
 
 std::vector<std::string> models_of_task(const std::string& task) {
@@ -71,9 +63,10 @@ const DatasetEntry& find_dataset(const TaskEntry& task, const std::string& name,
   for (const auto& t : task_registry())
     for (const auto& d : t.datasets)
       if (d.name == name && t.name != task.name)
-        elsewhere = " (" + name + " is a data set of --model " + join(models_of_task(t.name)) + ")";
-  throw std::invalid_argument("--dataset: " + name + " not in {" + join(names) + "} for --model " +
-                              model + elsewhere);
+        elsewhere =
+            " (" + name + " is a data set of --model " + join_names(models_of_task(t.name)) + ")";
+  throw std::invalid_argument("--dataset: " + name + " not in {" + join_names(names) +
+                              "} for --model " + model + elsewhere);
 }
 
 }  // namespace tinyrec::models
