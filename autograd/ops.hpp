@@ -122,6 +122,13 @@ template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool trans_a = false,
                  bool trans_b = false);
 
+// ---- batched weighted sum (ops_weighted_sum.cpp) ----
+// out[b, d] = Σ_l w[b, l]·v[b, l, d] for weights [B, L] and values [B, L, D]: attention pooling
+// (nn::weighted_sum) and gate mixtures (models::mix_experts). Not named weighted_sum, which would
+// make unqualified calls ambiguous in code that uses both tinyrec and tinyrec::nn.
+template <class T>
+Tensor<T> batched_weighted_sum(const Tensor<T>& w, const Tensor<T>& v);
+
 // ---- softmax family (ops_softmax.cpp) ----
 // Along `axis`; where a mask is given (broadcastable, 1 = keep), masked entries get probability 0,
 // and a row masked entirely gives all zeros rather than NaN.

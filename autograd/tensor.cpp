@@ -1,7 +1,9 @@
-// Tensor handle methods and the thread-local gradient mode.
+// Tensor handle methods, the thread-local gradient mode, and the opt-in allocator tuning.
 #include "autograd/tensor.hpp"
 
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 
 #include <sstream>
 #include <stdexcept>
@@ -10,18 +12,16 @@ namespace tinyrec {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+}  // namespace
 
-// A training step allocates and frees the same large temporaries again and again. By default
-// glibc serves blocks above 128 KiB with fresh mmap()s and hands freed memory back to the kernel,
-// so every step pays page faults and page clearing for them — a third of a DIN step's time.
-// Keeping such blocks in the heap lets the next step reuse them, as PyTorch's caching allocator
-// does. Set once, when the engine is loaded.
-const bool g_malloc_tuned = [] {
+void tune_allocator() {
+#ifdef __GLIBC__
+  // Thresholds above any tensor of a training step: blocks up to 512 MiB come from the heap, and
+  // up to 1 GiB of free heap is kept rather than trimmed.
   mallopt(M_MMAP_THRESHOLD, 512 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  return true;
-}();
-}  // namespace
+#endif
+}
 
 bool grad_enabled() {
   return g_grad_enabled;

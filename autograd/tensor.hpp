@@ -106,6 +106,15 @@ class NoGradGuard : public GradModeGuard {
   NoGradGuard() : GradModeGuard(false) {}
 };
 
+// Makes glibc's malloc keep large freed blocks for reuse instead of returning them to the OS. A
+// training step allocates and frees the same large temporaries again and again; by default glibc
+// serves blocks above 128 KiB with fresh mmap()s and unmaps them when freed, so every step pays
+// page faults and page clearing for them (a third of a DIN step's time), where keeping them lets
+// the next step reuse them, as PyTorch's caching allocator does. The cost is a resident size that
+// stays at its peak. The setting is process-wide, so the library never makes it by itself: a
+// program that trains calls this once, at the start of main. Does nothing without glibc.
+void tune_allocator();
+
 // "[2, 3]" — used in every error message that names a shape.
 std::string shape_str(const Shape& shape);
 

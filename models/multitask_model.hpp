@@ -50,7 +50,7 @@ struct MultiTaskConfig {
 
   // Initial weights of every fully connected layer (experts, gates, bottom, towers). None of the
   // papers gives one. "torch": U(±1/√fan_in) for weights and biases, PyTorch's nn.Linear default
-  // and the one of this project's PyTorch reference runs (shared/PAPERS.md). "glorot": Glorot-
+  // and the one of the PyTorch reference runs in tutorials/06_multitask.md. "glorot": Glorot-
   // uniform weights (each expert's own fans) and zero biases, TensorFlow's Dense default. The
   // choice matters for the gated models: see tutorials/06_multitask.md.
   std::string init = "torch";

@@ -1,5 +1,5 @@
 // Evaluation metrics over plain arrays: AUC, GAUC, RelaImpr, log loss, regression errors,
-// session metrics (Recall@k, MRR@k) and nDCG@k. Formulas follow shared/PAPERS.md.
+// session metrics (Recall@k, MRR@k) and nDCG@k, each as the paper that uses it defines it.
 #pragma once
 
 #include <cstddef>
