@@ -1,5 +1,5 @@
 // Tests of the CTR batcher (padding, truncation keeping the most recent, masks, shuffling by seed,
-// buffer reuse), id counting and the string vocabulary.
+// buffer reuse), fill_ctr_batch, id counting and the string vocabulary.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xio.hpp>
 
+#include "data/batching.hpp"
 #include "data/ctr_dataset.hpp"
 
 using namespace tinyrec::data;
@@ -147,6 +148,22 @@ TEST_CASE("CtrBatcher trimmed to the longest history in the batch") {
   CHECK(b.mask == column<float>({0}));
 }
 
+TEST_CASE("fill_ctr_batch takes any rows in the order given") {
+  const auto samples = five_samples();
+  CtrBatch b;
+  fill_ctr_batch(samples, {4, 2, 4}, 4, false, b);
+  CHECK(b.size == 3);
+  CHECK(b.max_len == 4);
+  CHECK(b.user == xt::xarray<int64_t>{6, 4, 6});
+  CHECK(b.label == xt::xarray<float>{1.0f, 1.0f, 1.0f});
+  CHECK(b.hist_items == xt::xarray<int64_t>{{11, 0, 0, 0}, {3, 4, 5, 6}, {11, 0, 0, 0}});
+  CHECK(b.mask == xt::xarray<float>{{1, 0, 0, 0}, {1, 1, 1, 1}, {1, 0, 0, 0}});
+  fill_ctr_batch(samples, {1, 4}, 4, true, b);  // trimmed: longest 1
+  CHECK(b.max_len == 1);
+  CHECK(b.hist_items == column<int64_t>({0, 11}));
+  CHECK(b.mask == column<float>({0, 1}));
+}
+
 TEST_CASE("CtrBatcher reuses the batch buffers when the shape is unchanged") {
   const auto samples = numbered(10);
   CtrBatcher batcher(samples, 4, 3, true, 1);
@@ -161,7 +178,7 @@ TEST_CASE("CtrBatcher reuses the batch buffers when the shape is unchanged") {
   CHECK(b.user.data() == user);
 }
 
-TEST_CASE("CtrBatcher shuffles by seed and epoch") {
+TEST_CASE("CtrBatcher shuffles every epoch from one generator seeded once") {
   const auto samples = numbered(20);
   std::vector<int64_t> file_order(20);
   std::iota(file_order.begin(), file_order.end(), int64_t{100});
@@ -180,15 +197,41 @@ TEST_CASE("CtrBatcher shuffles by seed and epoch") {
   std::sort(sorted.begin(), sorted.end());
   CHECK(sorted == file_order);  // every sample exactly once
 
-  // The second epoch is shuffled by seed + 1: a new order, the same as a fresh batcher's second
-  // epoch.
+  // The second epoch continues the same generator: a new order, the same as the second epoch of
+  // a batcher of the same seed, and every sample once again.
   a.start_epoch();
   same.start_epoch();
   const auto a1 = epoch_items(a);
   CHECK(a1 != a0);
   CHECK(a1 == epoch_items(same));
+  sorted = a1;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(sorted == file_order);
 
-  // next() before start_epoch() starts epoch 0 by itself.
+  // The rule itself: the first epoch is the first permutation of one std::mt19937_64 seeded once
+  // with the seed, the second epoch the next permutation of the same generator (not a generator
+  // seeded with seed + 1).
+  std::mt19937_64 rng(42);
+  std::vector<int64_t> expected = file_order;
+  shuffle_in_place(expected, rng);
+  CHECK(a0 == expected);
+  expected = file_order;
+  shuffle_in_place(expected, rng);
+  CHECK(a1 == expected);
+  std::mt19937_64 next_seed(43);
+  std::vector<int64_t> old_rule = file_order;
+  shuffle_in_place(old_rule, next_seed);
+  CHECK(a1 != old_rule);
+
+  // The same seed gives the same whole sequence of epochs.
+  for (int e = 2; e < 5; ++e) {
+    CAPTURE(e);
+    a.start_epoch();
+    same.start_epoch();
+    CHECK(epoch_items(a) == epoch_items(same));
+  }
+
+  // next() before start_epoch() starts the first epoch by itself.
   CtrBatcher lazy(samples, 3, 2, true, 42);
   CHECK(epoch_items(lazy) == a0);
 
@@ -211,8 +254,12 @@ TEST_CASE("CtrBatcher rejects bad arguments") {
   CHECK_THROWS_AS(CtrBatcher(samples, 2, 0, false, 0), std::invalid_argument);
   const std::vector<CtrSample> ragged = {sample(2, 2, 2, {2, 3}, {2}, 0.0f)};
   CHECK_THROWS_WITH_AS(CtrBatcher(ragged, 2, 4, false, 0),
-                       "CtrBatcher: sample 0 has 2 history items but 1 history categories",
+                       "sample 0 has 2 history items but 1 history categories",
                        std::invalid_argument);
+  CHECK_THROWS_WITH_AS(check_ctr_samples(ragged),
+                       "sample 0 has 2 history items but 1 history categories",
+                       std::invalid_argument);
+  CHECK_NOTHROW(check_ctr_samples(samples));
   const std::vector<CtrSample> none;
   CtrBatcher empty(none, 2, 4, true, 0);
   CHECK(empty.num_batches() == 0);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/batching.hpp"
 #include "data/multitask_dataset.hpp"
 #include "data/tabular_csv.hpp"
 
@@ -363,12 +364,38 @@ TEST_CASE("batcher: full cover, smaller last batch, seeded order, reused buffers
   CHECK(a == again);
   CHECK(a != other);
   CHECK(a[0] != a[1]);  // each epoch reshuffles
+  // The one batching rule: the epochs of a BatchOrder of the same rows, batch size and seed.
+  BatchOrder order(n, 4, true, 5);
+  for (const auto& epoch : a) {
+    order.start_epoch();
+    CHECK(epoch == order.order());
+  }
   for (const auto& order : a) {
     std::vector<size_t> sorted = order;
     std::sort(sorted.begin(), sorted.end());
     CHECK(sorted == std::vector<size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
   }
   CHECK_THROWS_AS(MultiTaskBatcher(x, cat, y, 0, false, 1), std::invalid_argument);
+
+  // fill_multitask_batch: any rows, in the order given; labels may have no column (prediction).
+  MultiTaskBatch picked;
+  fill_multitask_batch(x, cat, y, {7, 2, 7}, picked);
+  CHECK(picked.size == 3);
+  CHECK(picked.rows == std::vector<size_t>{7, 2, 7});
+  CHECK(picked.x == xt::xarray<float>{{7, 70}, {2, 20}, {7, 70}});
+  REQUIRE(picked.cat.shape() == std::vector<size_t>{3, 1});
+  CHECK(picked.cat(0, 0) == 107);
+  CHECK(picked.cat(1, 0) == 102);
+  CHECK(picked.cat(2, 0) == 107);
+  REQUIRE(picked.y.shape() == std::vector<size_t>{3, 1});
+  CHECK(picked.y(0, 0) == 3.5f);
+  CHECK(picked.y(1, 0) == 1.0f);
+  CHECK(picked.y(2, 0) == 3.5f);
+  const xt::xarray<float> no_labels = xt::zeros<float>({n, size_t{0}});
+  fill_multitask_batch(x, cat, no_labels, {1, 0}, picked);
+  CHECK(picked.size == 2);
+  CHECK(picked.y.shape() == std::vector<size_t>{2, 0});
+  CHECK(picked.x == xt::xarray<float>{{1, 10}, {0, 0}});
   const xt::xarray<float> short_y = xt::zeros<float>({size_t{3}, size_t{1}});
   CHECK_THROWS_WITH_AS(MultiTaskBatcher(x, cat, short_y, 4, false, 1),
                        doctest::Contains("x [10, 2], cat [10, 1], y [3, 1]"),

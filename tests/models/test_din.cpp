@@ -2,25 +2,62 @@
 // paper's claim on the synthetic data (DIN beats the Base model on GAUC), seeded.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "autograd/autograd.hpp"
 #include "data/din_synthetic.hpp"
-#include "models/ctr_gradcheck.hpp"
+#include "models/click_task.hpp"
 #include "models/din.hpp"
-#include "models/train_ctr.hpp"
+#include "models/registry.hpp"
+#include "models/trainer.hpp"
 
 using namespace tinyrec;
 
 namespace {
+
+// The registry's tiny configuration of a click model on the click task's gradient-check shape
+// (9 items, 5 categories with their training counts), weights seeded by 7.
+models::CtrConfig tiny_config(const std::string& name) {
+  const models::ModelEntry& e = models::find_model(name);
+  const nlohmann::json shape =
+      e.tiny_shape.empty() ? models::find_task(e.task).tiny_shape : e.tiny_shape;
+  return models::model_config(e, e.tiny, shape, 7).get<models::CtrConfig>();
+}
+
+std::unique_ptr<models::CtrModel<double>> make_double(const std::string& name,
+                                                      const models::CtrConfig& c) {
+  std::unique_ptr<models::Model<double>> m =
+      models::find_model(name).make_double(nlohmann::json(c));
+  auto* ctr = dynamic_cast<models::CtrModel<double>*>(m.get());
+  REQUIRE(ctr != nullptr);
+  m.release();
+  return std::unique_ptr<models::CtrModel<double>>(ctr);
+}
+
 GradcheckResult check(const std::string& name, const std::string& activation, bool softmax,
-                      const std::string& pooling = "sum") {
-  models::CtrConfig c = models::tiny_ctr_config();
+                      const std::string& pooling = "sum", double mba_lambda = 0) {
+  models::CtrConfig c = tiny_config(name);
   c.activation = activation;
   c.attention_softmax = softmax;
   c.pooling = pooling;
-  auto model = models::make_ctr_model<double>(name, c);
-  return models::gradcheck_ctr_model(*model, models::tiny_ctr_batch(c));
+  auto model = make_double(name, c);
+  return models::gradcheck_click_model(*model, models::tiny_ctr_batch(c), mba_lambda);
 }
+
 }  // namespace
+
+TEST_CASE("the registry's tiny click configuration is the gradient-check one") {
+  const models::CtrConfig c = tiny_config("din");
+  CHECK(c.n_items == 9);
+  CHECK(c.n_cats == 5);
+  CHECK(c.item_counts == std::vector<int64_t>{0, 0, 3, 1, 2, 4, 1, 1, 2});
+  CHECK(c.cat_counts == std::vector<int64_t>{0, 0, 5, 3, 2});
+  CHECK(c.item_dim == 3);
+  CHECK(c.cat_dim == 2);
+  CHECK(c.mlp == std::vector<size_t>{6, 4});
+  CHECK(c.attention == std::vector<size_t>{5, 3});
+  CHECK(c.seed == 7);
+}
 
 TEST_CASE("whole-model gradcheck: base") {
   for (const char* act : {"prelu", "dice", "sigmoid"}) {
@@ -44,8 +81,33 @@ TEST_CASE("whole-model gradcheck: din") {
     }
 }
 
+TEST_CASE("whole-model gradcheck: the loss with mini-batch aware regularization") {
+  for (const char* name : {"base", "din"}) {
+    CAPTURE(name);
+    const GradcheckResult r = check(name, "prelu", false, "sum", 0.5);
+    CHECK_MESSAGE(r.ok, r.report());
+  }
+}
+
+TEST_CASE("click loss terms: click, then mba when its strength is positive") {
+  const models::CtrConfig c = tiny_config("din");
+  auto din = make_double("din", c);
+  const data::CtrBatch b = models::tiny_ctr_batch(c);
+  const models::LossTerms<double> plain = models::click_loss_terms(*din, b, 0);
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].name == "click");
+  CHECK(plain[0].weight == 1.0);
+  const models::LossTerms<double> mba = models::click_loss_terms(*din, b, 0.5);
+  REQUIRE(mba.size() == 2);
+  CHECK(mba[0].name == "click");
+  CHECK(mba[1].name == "mba");
+  CHECK(mba[1].value.item() > 0.0);
+  CHECK(models::total_loss(mba).item() ==
+        doctest::Approx(mba[0].value.item() + mba[1].value.item()).epsilon(1e-12));
+}
+
 TEST_CASE("din: padded behaviours get zero weight and change nothing") {
-  models::CtrConfig c = models::tiny_ctr_config();
+  const models::CtrConfig c = tiny_config("din");
   models::DIN<double> din(c);
   din.eval();
   data::CtrBatch b = models::tiny_ctr_batch(c);
@@ -73,8 +135,9 @@ TEST_CASE("din: padded behaviours get zero weight and change nothing") {
 }
 
 TEST_CASE("models: unknown name lists the accepted ones") {
-  CHECK_THROWS_WITH_AS(models::make_ctr_model<float>("dinn", models::tiny_ctr_config()),
-                       doctest::Contains("accepted: base, din"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(models::find_model("dinn"), doctest::Contains("base, din"),
+                       std::invalid_argument);
+  CHECK(models::models_of_task("click") == std::vector<std::string>{"base", "din"});
 }
 
 // The paper's claim, on data built for it: behaviours matching the candidate decide the click, so
@@ -83,23 +146,23 @@ TEST_CASE("din beats the base model on GAUC (synthetic data, seeded)") {
   data::DinSyntheticConfig s;
   s.users = 1500;
   s.seed = 3;
-  const data::CtrDataset ds = data::make_din_synthetic(s);
+  models::ClickOptions o;
+  o.max_len = 40;
+  models::ClickTask task(data::make_din_synthetic(s), o);
   models::TrainOptions t;
   t.epochs = 2;
   t.batch_size = 64;
-  t.max_len = 40;
   t.lr = 2e-3;
   double gauc[2], auc[2];
   int k = 0;
   for (const char* name : {"base", "din"}) {
-    models::CtrConfig c;
-    c.n_items = ds.n_items;
-    c.n_cats = ds.n_cats;
-    c.seed = 11;
-    auto model = models::make_ctr_model<float>(name, c);
-    const models::TrainReport r = models::train_ctr(*model, ds, t);
-    gauc[k] = r.epochs.back().test.gauc;
-    auc[k] = r.epochs.back().test.auc;
+    const models::ModelEntry& e = models::find_model(name);
+    auto model = e.make_float(models::model_config(e, e.defaults, task.model_shape(), 11));
+    const models::TrainReport r = models::Trainer(task, *model, t).fit();
+    REQUIRE(r.curve.size() == 2);  // one point per epoch
+    gauc[k] = r.test.at("gauc").get<double>();
+    auc[k] = r.test.at("auc").get<double>();
+    CHECK(r.test.at("samples").get<size_t>() == task.data().test.size());
     ++k;
   }
   MESSAGE("base GAUC " << gauc[0] << " AUC " << auc[0] << " | din GAUC " << gauc[1] << " AUC "

@@ -5,24 +5,54 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
 
 #include "autograd/autograd.hpp"
 #include "data/mmoe_synthetic.hpp"
 #include "models/esmm.hpp"
-#include "models/multitask_gradcheck.hpp"
 #include "models/multitask_model.hpp"
+#include "models/multitask_task.hpp"
 #include "models/ple.hpp"
-#include "models/train_multitask.hpp"
+#include "models/registry.hpp"
+#include "models/trainer.hpp"
 
 using namespace tinyrec;
 
 namespace {
 
+// The registry's tiny configuration of a multi-task model on its gradient-check shape: three
+// numeric and two categorical columns; tasks "score" (regression) and "click" (binary), or "ctr"
+// and "ctcvr" (both binary) for esmm; weights seeded by 5.
+models::MultiTaskConfig tiny_multitask_config(const std::string& name) {
+  const models::ModelEntry& e = models::find_model(name);
+  const nlohmann::json shape =
+      e.tiny_shape.empty() ? models::find_task(e.task).tiny_shape : e.tiny_shape;
+  return models::model_config(e, e.tiny, shape, 5).get<models::MultiTaskConfig>();
+}
+
+// A model of the family built by the registry's factory from a whole configuration.
+template <class T>
+std::unique_ptr<models::MultiTaskModel<T>> make_multitask_model(const std::string& name,
+                                                                const models::MultiTaskConfig& c) {
+  const models::ModelEntry& e = models::find_model(name);
+  std::unique_ptr<models::Model<T>> m;
+  if constexpr (std::is_same_v<T, double>)
+    m = e.make_double(nlohmann::json(c));
+  else
+    m = e.make_float(nlohmann::json(c));
+  auto* mt = dynamic_cast<models::MultiTaskModel<T>*>(m.get());
+  REQUIRE(mt != nullptr);
+  m.release();
+  return std::unique_ptr<models::MultiTaskModel<T>>(mt);
+}
+
 // The check's result and the model's number of parameters (every one of them is checked).
 std::pair<GradcheckResult, size_t> check(const std::string& name,
                                          const std::vector<double>& weights = {}) {
-  const models::MultiTaskConfig c = models::tiny_multitask_config(name);
-  auto model = models::make_multitask_model<double>(name, c);
+  const models::MultiTaskConfig c = tiny_multitask_config(name);
+  auto model = make_multitask_model<double>(name, c);
   return {models::gradcheck_multitask_model(*model, models::tiny_multitask_batch(c), weights),
           model->parameter_count()};
 }
@@ -36,8 +66,35 @@ double row_sum(const Tensor<double>& g, size_t i) {
 
 }  // namespace
 
+TEST_CASE("the registry's tiny multi-task configuration is the gradient-check one") {
+  const models::MultiTaskConfig c = tiny_multitask_config("mmoe");
+  REQUIRE(c.tasks.size() == 2);
+  CHECK(c.tasks[0].name == "score");
+  CHECK(c.tasks[0].kind == data::TaskKind::regression);
+  CHECK(c.tasks[1].name == "click");
+  CHECK(c.tasks[1].kind == data::TaskKind::binary);
+  CHECK(c.n_numeric == 3);
+  CHECK(c.cat_vocab_sizes == std::vector<int64_t>{4, 3});
+  CHECK(c.embedding_dim == 2);
+  CHECK(c.n_experts == 3);
+  CHECK(c.expert_units == 4);
+  CHECK(c.tower == std::vector<size_t>{3});
+  CHECK(c.seed == 5);
+  const models::MultiTaskConfig esmm = tiny_multitask_config("esmm");  // the model's own shape
+  REQUIRE(esmm.tasks.size() == 2);
+  CHECK(esmm.tasks[0].name == "ctr");
+  CHECK(esmm.tasks[1].name == "ctcvr");
+  CHECK(esmm.tasks[1].kind == data::TaskKind::binary);
+  CHECK(esmm.esmm_tower == std::vector<size_t>{4, 3});
+  const models::MultiTaskConfig ple = tiny_multitask_config("ple");
+  CHECK(ple.ple_specific == 1);
+  CHECK(ple.ple_shared == 2);
+  CHECK(ple.ple_levels == 2);
+  CHECK(tiny_multitask_config("shared_bottom").bottom_units == 5);
+}
+
 TEST_CASE("whole-model gradcheck: every multi-task model, mixed regression and binary tasks") {
-  for (const std::string& name : models::multitask_model_names()) {
+  for (const std::string& name : models::models_of_task("multitask")) {
     CAPTURE(name);
     const auto [r, n_params] = check(name);
     CHECK_MESSAGE(r.ok, r.report());
@@ -51,7 +108,7 @@ TEST_CASE("whole-model gradcheck: every multi-task model, mixed regression and b
 TEST_CASE("whole-model gradcheck: PLE as a single CGC level and as three levels") {
   for (size_t levels : {1, 3}) {
     CAPTURE(levels);
-    models::MultiTaskConfig c = models::tiny_multitask_config("ple");
+    models::MultiTaskConfig c = tiny_multitask_config("ple");
     c.ple_levels = levels;
     models::PLE<double> ple(c);
     const GradcheckResult r =
@@ -63,8 +120,8 @@ TEST_CASE("whole-model gradcheck: PLE as a single CGC level and as three levels"
 TEST_CASE("gates: every row sums to one; OMoE shares one gate, MMoE has one per task") {
   for (const char* name : {"omoe", "mmoe", "ple"}) {
     CAPTURE(name);
-    const models::MultiTaskConfig c = models::tiny_multitask_config(name);
-    auto model = models::make_multitask_model<double>(name, c);
+    const models::MultiTaskConfig c = tiny_multitask_config(name);
+    auto model = make_multitask_model<double>(name, c);
     const data::MultiTaskBatch b = models::tiny_multitask_batch(c);
     CHECK(model->gate_weights().empty());  // nothing before the first forward
     model->forward(b);
@@ -84,15 +141,15 @@ TEST_CASE("gates: every row sums to one; OMoE shares one gate, MMoE has one per 
       CHECK(!g[0].same(g[1]));
   }
   for (const char* name : {"shared_bottom", "esmm"}) {
-    const models::MultiTaskConfig c = models::tiny_multitask_config(name);
-    auto model = models::make_multitask_model<double>(name, c);
+    const models::MultiTaskConfig c = tiny_multitask_config(name);
+    auto model = make_multitask_model<double>(name, c);
     model->forward(models::tiny_multitask_batch(c));
     CHECK(model->gate_weights().empty());
   }
 }
 
 TEST_CASE("ple: gates of every level weigh own then shared experts") {
-  models::MultiTaskConfig c = models::tiny_multitask_config("ple");
+  models::MultiTaskConfig c = tiny_multitask_config("ple");
   c.ple_levels = 3;
   models::PLE<double> ple(c);
   ple.forward(models::tiny_multitask_batch(c));
@@ -116,7 +173,7 @@ TEST_CASE("mix_experts: the gate-weighted sum of the experts' outputs") {
 }
 
 TEST_CASE("esmm: pCTCVR = pCTR · pCVR, exactly and stably") {
-  const models::MultiTaskConfig c = models::tiny_multitask_config("esmm");
+  const models::MultiTaskConfig c = tiny_multitask_config("esmm");
   models::ESMM<double> esmm(c);
   const data::MultiTaskBatch b = models::tiny_multitask_batch(c);
   const std::vector<Tensor<double>> y = esmm.forward(b);
@@ -136,7 +193,7 @@ TEST_CASE("esmm: pCTCVR = pCTR · pCVR, exactly and stably") {
 }
 
 TEST_CASE("esmm: needs two binary tasks") {
-  models::MultiTaskConfig c = models::tiny_multitask_config("mmoe");  // regression + binary
+  models::MultiTaskConfig c = tiny_multitask_config("mmoe");  // regression + binary
   CHECK_THROWS_WITH_AS(models::ESMM<float>{c}, doctest::Contains("two binary tasks"),
                        std::invalid_argument);
 }
@@ -151,17 +208,25 @@ TEST_CASE("losses: MSE for regression, BCE with logits for binary, weighted sum"
                                            Tensor<double>(xt::xarray<double>{0.0, 0.0})};
   const auto losses = models::task_losses(out, y, tasks);
   REQUIRE(losses.size() == 2);
-  CHECK(losses[0].item() == doctest::Approx(2.5));
-  CHECK(losses[1].item() == doctest::Approx(std::log(2.0)));
-  CHECK(models::weighted_loss(losses, {}).item() == doctest::Approx(2.5 + std::log(2.0)));
-  CHECK(models::weighted_loss(losses, {2.0, 0.5}).item() ==
-        doctest::Approx(5.0 + 0.5 * std::log(2.0)));
-  CHECK_THROWS_WITH_AS(models::weighted_loss(losses, {1.0}),
+  CHECK(losses[0].name == "r");
+  CHECK(losses[1].name == "b");
+  CHECK(losses[0].value.item() == doctest::Approx(2.5));
+  CHECK(losses[1].value.item() == doctest::Approx(std::log(2.0)));
+  CHECK(losses[0].weight == 1.0);
+  CHECK(losses[1].weight == 1.0);
+  CHECK(models::total_loss(losses).item() == doctest::Approx(2.5 + std::log(2.0)));
+  const auto weighted = models::task_losses(out, y, tasks, {2.0, 0.5});
+  REQUIRE(weighted.size() == 2);
+  CHECK(weighted[0].weight == 2.0);
+  CHECK(weighted[1].weight == 0.5);
+  CHECK(models::total_loss(weighted).item() == doctest::Approx(5.0 + 0.5 * std::log(2.0)));
+  CHECK_THROWS_WITH_AS(models::task_losses(out, y, tasks, {1.0}),
                        doctest::Contains("1 given for 2 tasks"), std::invalid_argument);
+  CHECK_THROWS_AS(models::total_loss(models::LossTerms<double>{}), std::invalid_argument);
 }
 
 TEST_CASE("input layer: numeric features then one embedding per categorical column") {
-  models::MultiTaskConfig c = models::tiny_multitask_config("shared_bottom");
+  models::MultiTaskConfig c = tiny_multitask_config("shared_bottom");
   std::mt19937_64 rng(3);
   models::MultiTaskInput<double> input(c, rng);
   CHECK(input.width() == 3 + 2 * 2);
@@ -184,27 +249,37 @@ TEST_CASE("input layer: numeric features then one embedding per categorical colu
 }
 
 TEST_CASE("multi-task models: unknown name lists the accepted ones") {
-  CHECK_THROWS_WITH_AS(models::make_multitask_model<float>("mmo", models::MultiTaskConfig{}),
-                       doctest::Contains("accepted: shared_bottom, omoe, mmoe, ple, esmm"),
+  CHECK_THROWS_WITH_AS(models::find_model("mmo"),
+                       doctest::Contains("shared_bottom, omoe, mmoe, ple, esmm"),
                        std::invalid_argument);
+  CHECK(models::models_of_task("multitask") ==
+        std::vector<std::string>{"shared_bottom", "omoe", "mmoe", "ple", "esmm"});
 }
 
-TEST_CASE("train_multitask: a NaN label stops training with the task, epoch and step") {
+TEST_CASE("training: a NaN label stops training with the task, epoch and step") {
   data::MmoeSyntheticConfig s;
   s.d = 4;
   s.train = 64;
   s.test = 16;
   data::MultiTaskDataset ds = data::make_mmoe_synthetic(s);
   ds.train_y(40, 1) = std::numeric_limits<float>::quiet_NaN();
+  models::MultiTaskTask task(std::move(ds), models::MultiTaskOptions{});
   models::MultiTaskConfig c;
   c.n_numeric = 4;
-  auto model = models::make_multitask_model<float>("mmoe", c);
-  models::MultiTaskTrainOptions t;
+  auto model = make_multitask_model<float>("mmoe", c);
+  std::vector<xt::xarray<float>> before;
+  for (const auto& p : model->parameters()) before.push_back(p.value());
+  models::TrainOptions t;
   t.batch_size = 64;  // one batch an epoch: the NaN row is in the first step
+  models::Trainer trainer(task, *model, t);
   CHECK_THROWS_WITH_AS(
-      models::train_multitask(*model, ds, t),
-      doctest::Contains("epoch 1, step 1: training stopped: the loss of task 'task2' is nan"),
-      std::runtime_error);
+      trainer.fit(),
+      doctest::Contains("training stopped at epoch 1, step 1: the task2 loss is nan"),
+      models::NonFiniteLoss);
+  // Nothing was updated.
+  const auto after = model->parameters();
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < after.size(); ++i) CHECK(after[i].value() == before[i]);
 }
 
 // The paper's central claim, at its synthetic-data setup (d = 100, 10,000 rows,
@@ -218,21 +293,31 @@ TEST_CASE("mmoe beats shared-bottom at correlation 0.5 (synthetic data, seeds 1-
     data::MmoeSyntheticConfig s;
     s.p = 0.5;
     s.seed = seed;
-    const data::MultiTaskDataset ds = data::make_mmoe_synthetic(s);
-    models::MultiTaskTrainOptions t;
+    models::MultiTaskTask task(data::make_mmoe_synthetic(s), models::MultiTaskOptions{});
+    models::TrainOptions t;
     t.epochs = 30;
     t.seed = seed;
     int k = 0;
     for (const char* name : {"shared_bottom", "mmoe"}) {
       models::MultiTaskConfig c;
       c.seed = seed + 100;
-      auto model = models::make_multitask_model<float>(name, c);
-      loss[k++] += models::train_multitask(*model, ds, t).test.mean_loss() / 3;
+      auto model = make_multitask_model<float>(name, c);
+      const nlohmann::json test = models::Trainer(task, *model, t).fit().test;
+      // The mean over the tasks of the test objective: both tasks are regressions, so the MSE.
+      const nlohmann::json& tasks = test.at("tasks");
+      REQUIRE(tasks.size() == 2);
+      double mean = 0;
+      for (const auto& [task_name, m] : tasks.items()) mean += m.at("mse").get<double>() / 2;
+      loss[k++] += mean / 3;
       // Gate utilisation is a distribution over the experts for every task.
-      for (const auto& u : models::gate_utilisation(*model, ds.test_x, ds.test_cat)) {
+      const nlohmann::json& gates = test.at("gates");
+      CHECK(gates.size() == (std::string(name) == "mmoe" ? 2u : 0u));
+      for (const auto& [task_name, u] : gates.items()) {
+        CAPTURE(task_name);
         double total = 0;
-        for (double m : u.mean) total += m;
+        for (double m : u.at("mean")) total += m;
         CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
+        CHECK(u.at("experts").size() == c.n_experts);
       }
     }
   }
@@ -246,7 +331,7 @@ TEST_CASE("initialisation: PyTorch's U(±1/√fan_in) or Glorot with each expert
   for (const char* init : {"torch", "glorot"}) {
     CAPTURE(init);
     c.init = init;
-    auto mmoe = models::make_multitask_model<float>("mmoe", c);
+    auto mmoe = make_multitask_model<float>("mmoe", c);
     for (const auto& [name, p] : mmoe->named_parameters()) {
       CAPTURE(name);
       const bool first = name.rfind("experts.", 0) == 0 || name.rfind("gates.", 0) == 0;
@@ -267,7 +352,7 @@ TEST_CASE("initialisation: PyTorch's U(±1/√fan_in) or Glorot with each expert
     }
   }
   c.init = "xavier";
-  CHECK_THROWS_WITH_AS(models::make_multitask_model<float>("mmoe", c),
+  CHECK_THROWS_WITH_AS(make_multitask_model<float>("mmoe", c),
                        doctest::Contains("accepted: torch, glorot"), std::invalid_argument);
 }
 

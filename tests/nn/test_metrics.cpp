@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <vector>
 
 #include "nn/metrics.hpp"
 
@@ -80,6 +81,23 @@ TEST_CASE("gauc: errors") {
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(m::gauc({0.1f, 0.2f}, {1, 0}, {1}), doctest::Contains("users has 1"),
                        std::invalid_argument);
+}
+
+TEST_CASE("auc_or_nan and gauc_or_nan: the metric where defined, NaN where not") {
+  // Defined: the same numbers as auc and gauc.
+  CHECK(m::auc_or_nan({0.1f, 0.4f, 0.35f, 0.8f}, {0, 0, 1, 1}) == doctest::Approx(0.75));
+  const std::vector<int64_t> users = {42, 7, 1000, 42, 7, 7, 1000, 42, 7};
+  const std::vector<float> scores = {0.9f, 0.3f, 0.4f, 0.2f, 0.7f, 0.5f, 0.8f, 0.6f, 0.1f};
+  const std::vector<float> labels = {1, 1, 1, 0, 0, 1, 1, 0, 0};
+  CHECK(m::gauc_or_nan(scores, labels, users) == doctest::Approx(5.0 / 7.0));
+  // Undefined (one class overall; no user with both classes): NaN instead of an error.
+  CHECK(std::isnan(m::auc_or_nan({0.1f, 0.2f}, {1, 1})));
+  CHECK(std::isnan(m::auc_or_nan({0.1f, 0.2f}, {0, 0})));
+  CHECK(std::isnan(m::gauc_or_nan({0.1f, 0.2f}, {1, 0}, {1, 2})));
+  // Bad input is still an error.
+  CHECK_THROWS_WITH_AS(m::gauc_or_nan({0.1f, 0.2f}, {1, 0}, {1}), doctest::Contains("users has 1"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(m::auc_or_nan({0.1f, 0.2f, 0.3f}, {1, 0}), std::invalid_argument);
 }
 
 TEST_CASE("relaimpr: DIN paper numbers") {

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "autograd/autograd.hpp"
 #include "nn/optim.hpp"
@@ -107,6 +109,47 @@ TEST_CASE("optimizers: three steps match torch.optim") {
     check_close(p.v, c.v, 1e-12);
     check_close(p.idle, {7.0}, 0);  // no gradient: skipped
   }
+}
+
+TEST_CASE("make_optimizer: the optimizer a name selects, with its defaults but for lr") {
+  CHECK(optimizer_names() == std::vector<std::string>{"adam", "adagrad", "sgd"});
+  const std::vector<std::pair<
+      std::string, std::function<std::unique_ptr<Optimizer<double>>(std::vector<Td>, double)>>>
+      direct = {
+          {"adam",
+           [](std::vector<Td> ps, double lr) { return std::make_unique<Adam<double>>(ps, lr); }},
+          {"adagrad",
+           [](std::vector<Td> ps, double lr) { return std::make_unique<Adagrad<double>>(ps, lr); }},
+          {"sgd",
+           [](std::vector<Td> ps, double lr) { return std::make_unique<SGD<double>>(ps, lr); }},
+      };
+  for (const auto& [name, make] : direct) {
+    CAPTURE(name);
+    Problem<double> by_name, by_type;
+    auto named = make_optimizer<double>(name, by_name.params(), 0.05);
+    REQUIRE(named != nullptr);
+    CHECK(named->lr() == 0.05);
+    CHECK(named->params().size() == 3);
+    if (name == "adam") CHECK(dynamic_cast<Adam<double>*>(named.get()) != nullptr);
+    if (name == "adagrad") CHECK(dynamic_cast<Adagrad<double>*>(named.get()) != nullptr);
+    if (name == "sgd") CHECK(dynamic_cast<SGD<double>*>(named.get()) != nullptr);
+    auto typed = make(by_type.params(), 0.05);
+    by_name.run(*named, 3);
+    by_type.run(*typed, 3);
+    check_close(by_name.w, {by_type.w.data()[0], by_type.w.data()[1], by_type.w.data()[2]}, 0);
+    check_close(
+        by_name.v,
+        {by_type.v.data()[0], by_type.v.data()[1], by_type.v.data()[2], by_type.v.data()[3]}, 0);
+  }
+  // Adam at lr 0.01 by name: torch.optim's numbers above.
+  Problem<double> p;
+  auto adam = make_optimizer<double>("adam", p.params(), 0.01);
+  p.run(*adam, 3);
+  check_close(p.w, {0.47001600251588854, -0.9700095931540014, 1.9700046715408028}, 1e-12);
+  auto f = make_optimizer<float>("sgd", Problem<float>{}.params(), 0.1);
+  CHECK(dynamic_cast<SGD<float>*>(f.get()) != nullptr);
+  CHECK_THROWS_WITH_AS(make_optimizer<double>("rmsprop", p.params(), 0.1),
+                       doctest::Contains("accepted: adam, adagrad, sgd"), std::invalid_argument);
 }
 
 TEST_CASE("Adam in float32 matches torch float32") {
