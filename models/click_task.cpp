@@ -202,13 +202,16 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
     c.seed = s.data_seed;
     ds = data::make_din_synthetic(c);
   } else if (s.dataset == "amazon") {
-    ds = data::read_amazon(data_file("amazon", o, "local_train_splitByUser"),
-                           data_file("amazon", o, "local_test_splitByUser"), options.max_len);
+    // One statement each, so the first missing file is the one named.
+    const std::string train = data_file("amazon", o, "local_train_splitByUser");
+    const std::string test = data_file("amazon", o, "local_test_splitByUser");
+    ds = data::read_amazon(train, test, options.max_len);
   } else {
     const std::string hint = " (data/get_movielens.sh DIR writes it)";
-    ds = data::read_movielens(data_file("movielens", o, "ratings.csv", hint),
-                              data_file("movielens", o, "movies.csv", hint),
-                              o.at("test_fraction").get<double>(), s.data_seed, options.max_len);
+    const std::string ratings = data_file("movielens", o, "ratings.csv", hint);
+    const std::string movies = data_file("movielens", o, "movies.csv", hint);
+    ds = data::read_movielens(ratings, movies, o.at("test_fraction").get<double>(), s.data_seed,
+                              options.max_len);
   }
   return std::make_unique<ClickTask>(std::move(ds), options);
 }

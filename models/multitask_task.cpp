@@ -449,8 +449,9 @@ std::unique_ptr<Task> make_multitask_task(const TaskSetup& s) {
   } else {
     schema = std::make_unique<data::CsvSchema>(data::census_income_schema());
     const std::string hint = " (UCI census-income, KDD)";
-    ds = data::load_csv_dataset(*schema, data_file("census", o, "census-income.data", hint),
-                                data_file("census", o, "census-income.test", hint));
+    const std::string train = data_file("census", o, "census-income.data", hint);
+    const std::string test = data_file("census", o, "census-income.test", hint);
+    ds = data::load_csv_dataset(*schema, train, test);
   }
   return std::make_unique<MultiTaskTask>(std::move(ds), options, std::move(schema));
 }
