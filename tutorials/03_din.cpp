@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/svg_plot.hpp"
 #include "data/din_synthetic.hpp"
-#include "data/svg_plot.hpp"
+#include "models/click_task.hpp"
 #include "models/din.hpp"
-#include "models/train_ctr.hpp"
+#include "models/trainer.hpp"
 #include "nn/layers.hpp"
 #include "nn/metrics.hpp"
-#include "nn/optim.hpp"
 
 namespace {
 
@@ -238,27 +238,36 @@ void step_metrics() {
 constexpr size_t kEpochs = 4, kBatchSize = 128, kMaxLen = 40;
 constexpr double kLr = 2e-3;
 
+// A model's click metrics as plain numbers, from ClickTask::evaluate's JSON.
+struct Metrics {
+  double auc = 0, gauc = 0, logloss = 0;
+};
+
+Metrics metrics_of(const nlohmann::json& test) {
+  return {test.at("auc").get<double>(), test.at("gauc").get<double>(),
+          test.at("logloss").get<double>()};
+}
+
 struct Run {
   std::string label;
   std::vector<double> epoch, gauc, logloss;
-  models::CtrMetrics final;
+  Metrics final;
   double seconds = 0;
 };
 
-models::CtrConfig config_for(const data::CtrDataset& ds, const std::string& activation) {
-  models::CtrConfig c;
-  c.n_items = ds.n_items;
-  c.n_cats = ds.n_cats;
-  c.item_counts = ds.item_counts;
-  c.cat_counts = ds.cat_counts;
+// The data fixes the vocabulary sizes and the id counts n_j; the rest are the paper's defaults.
+models::CtrConfig config_for(const models::ClickTask& task, const std::string& activation) {
+  models::CtrConfig c = task.model_shape().get<models::CtrConfig>();
   c.activation = activation;
   return c;
 }
 
-Run train(const std::string& label, models::CtrModel<float>& model, const data::CtrDataset& ds) {
+// The shared trainer (the one `tinyrec train` runs): seeded batches, Adam, the click loss, and the
+// task's evaluation on the test split after every epoch.
+Run train(const std::string& label, models::CtrModel<float>& model, models::ClickTask& task) {
   Run run;
   run.label = label;
-  const models::CtrMetrics start = models::evaluate_ctr(model, ds.test, kMaxLen);
+  const Metrics start = metrics_of(task.evaluate(model, 1024));
   run.epoch.push_back(0);
   run.gauc.push_back(start.gauc);
   run.logloss.push_back(start.logloss);
@@ -266,16 +275,18 @@ Run train(const std::string& label, models::CtrModel<float>& model, const data::
   t.epochs = kEpochs;
   t.batch_size = kBatchSize;
   t.lr = kLr;
-  t.max_len = kMaxLen;
   const auto t0 = std::chrono::steady_clock::now();
-  models::train_ctr(model, ds, t, {}, [&](const models::EpochRecord& e) {
-    std::printf("  %-9s epoch %zu: train loss %.4f | test AUC %.4f GAUC %.4f logloss %.4f\n",
-                label.c_str(), e.epoch, e.train_loss, e.test.auc, e.test.gauc, e.test.logloss);
-    run.epoch.push_back(double(e.epoch));
-    run.gauc.push_back(e.test.gauc);
-    run.logloss.push_back(e.test.logloss);
-    run.final = e.test;
-  });
+  models::TrainCallbacks callbacks;
+  callbacks.on_point = [&](const models::CurvePoint& p, bool /*end_of_epoch*/) {
+    const Metrics m = metrics_of(p.test);
+    std::printf("  %-9s epoch %.0f: train loss %.4f | test AUC %.4f GAUC %.4f logloss %.4f\n",
+                label.c_str(), p.epoch, p.train.at(0).second, m.auc, m.gauc, m.logloss);
+    run.epoch.push_back(p.epoch);
+    run.gauc.push_back(m.gauc);
+    run.logloss.push_back(m.logloss);
+  };
+  const models::TrainReport report = models::Trainer(task, model, t).fit(callbacks);
+  run.final = metrics_of(report.test);
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return run;
 }
@@ -284,9 +295,9 @@ void print_table(const std::vector<Run>& runs) {
   std::printf("\n== Step 7: results (test split, after %zu epochs) ==\n", kEpochs);
   std::printf("| model    | AUC    | GAUC   | logloss | RelaImpr (AUC) | RelaImpr (GAUC) |\n");
   std::printf("| -------- | ------ | ------ | ------- | -------------- | --------------- |\n");
-  const models::CtrMetrics& base = runs[0].final;
+  const Metrics& base = runs[0].final;
   for (const Run& r : runs) {
-    const models::CtrMetrics& m = r.final;
+    const Metrics& m = r.final;
     std::printf("| %-8s | %.4f | %.4f | %.4f  | %+13.2f%% | %+14.2f%% |\n", r.label.c_str(), m.auc,
                 m.gauc, m.logloss, metrics::relaimpr(m.auc, base.auc),
                 metrics::relaimpr(m.gauc, base.gauc));
@@ -339,23 +350,28 @@ std::pair<double, double> step_attention(models::DIN<float>& din, const data::Ct
 }
 
 void write_plot(const std::vector<Run>& runs, const Ceiling& ceiling, const std::string& path) {
-  std::vector<data::Series> gauc, logloss;
+  std::vector<cli::Series> gauc, logloss;
   for (const Run& r : runs) {
     gauc.push_back({r.label, r.epoch, r.gauc});
     logloss.push_back({r.label, r.epoch, r.logloss});
   }
   gauc.push_back({"ceiling (true m)", {0.0, double(kEpochs)}, {ceiling.gauc, ceiling.gauc}});
-  data::write_svg_small_multiples(path, "Base vs DIN on the synthetic data (test split)",
-                                  {{data::PlotSpec{"test GAUC", "epoch", "GAUC"}, gauc},
-                                   {data::PlotSpec{"test logloss", "epoch", "logloss"}, logloss}},
-                                  2);
+  cli::write_svg_small_multiples(path, "Base vs DIN on the synthetic data (test split)",
+                                 {{cli::PlotSpec{"test GAUC", "epoch", "GAUC"}, gauc},
+                                  {cli::PlotSpec{"test logloss", "epoch", "logloss"}, logloss}},
+                                 2);
 }
 
 }  // namespace
 
 int main() {
+  tinyrec::tune_allocator();  // a training program's choice: see autograd/tensor.hpp
   try {
-    const data::CtrDataset ds = data::make_din_synthetic(data::DinSyntheticConfig{});
+    // The click task owns the data: the seeded synthetic set, histories cut to the last kMaxLen
+    // behaviours, no mini-batch aware regularization.
+    models::ClickTask task(data::make_din_synthetic(data::DinSyntheticConfig{}),
+                           models::ClickOptions{kMaxLen, 0.0});
+    const data::CtrDataset& ds = task.data();
     const Ceiling ceiling = step_data(ds);
     step_activation_unit();
     step_dice();
@@ -364,13 +380,13 @@ int main() {
 
     std::printf("\n== Step 6: training (Adam, lr %g, batch %zu, max_len %zu, %zu epochs) ==\n", kLr,
                 kBatchSize, kMaxLen, kEpochs);
-    models::BaseModel<float> base(config_for(ds, "prelu"));
-    models::DIN<float> din(config_for(ds, "prelu"));
-    models::DIN<float> din_dice(config_for(ds, "dice"));
+    models::BaseModel<float> base(config_for(task, "prelu"));
+    models::DIN<float> din(config_for(task, "prelu"));
+    models::DIN<float> din_dice(config_for(task, "dice"));
     std::vector<Run> runs;
-    runs.push_back(train("Base", base, ds));
-    runs.push_back(train("DIN", din, ds));
-    runs.push_back(train("DIN+Dice", din_dice, ds));
+    runs.push_back(train("Base", base, task));
+    runs.push_back(train("DIN", din, task));
+    runs.push_back(train("DIN+Dice", din_dice, task));
     print_table(runs);
     const auto [w_match, w_other] = step_attention(din, ds);
 
@@ -378,7 +394,7 @@ int main() {
     write_plot(runs, ceiling, svg);
 
     std::printf("\n== Checks of the claims ==\n");
-    const models::CtrMetrics &b = runs[0].final, &d = runs[1].final, &dd = runs[2].final;
+    const Metrics &b = runs[0].final, &d = runs[1].final, &dd = runs[2].final;
     check_true("DIN GAUC above Base GAUC", d.gauc > b.gauc);
     check_true("DIN+Dice GAUC above Base GAUC", dd.gauc > b.gauc);
     check_true("DIN AUC above Base AUC", d.auc > b.auc);

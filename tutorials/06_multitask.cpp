@@ -4,26 +4,30 @@
 // model trained on clicked impressions only; and, when given income.csv (data/get_income.sh), the
 // models on the kernlab income survey. Exits 1 if an identity or a demonstration does not hold.
 // Usage: tutorial_06_multitask [path/to/income.csv]   (or TINYREC_INCOME_CSV=...)
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "autograd/autograd.hpp"
+#include "cli/svg_plot.hpp"
 #include "data/esmm_synthetic.hpp"
 #include "data/mmoe_synthetic.hpp"
-#include "data/svg_plot.hpp"
 #include "data/tabular_csv.hpp"
 #include "models/esmm.hpp"
-#include "models/mmoe.hpp"
-#include "models/multitask_model.hpp"
-#include "models/ple.hpp"
-#include "models/train_multitask.hpp"
+#include "models/multitask_task.hpp"
+#include "models/registry.hpp"
+#include "models/trainer.hpp"
 #include "nn/metrics.hpp"
-#include "nn/optim.hpp"
 
 using namespace tinyrec;
 
@@ -38,6 +42,40 @@ void expect(const std::string& what, bool ok) {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A multi-task model by its registry name, as `tinyrec train --model NAME` builds it: the model's
+// paper defaults, overridden by `settings`, plus the data's shape (tasks, feature columns) and the
+// initial weights' seed.
+template <class T>
+std::unique_ptr<models::MultiTaskModel<T>> make_model(
+    const std::string& name, const nlohmann::json& shape, uint64_t seed,
+    const nlohmann::json& settings = nlohmann::json::object()) {
+  const models::ModelEntry& entry = models::find_model(name);
+  const nlohmann::json config = models::model_config(entry, settings, shape, seed);
+  std::unique_ptr<models::Model<T>> model;
+  if constexpr (std::is_same_v<T, double>)
+    model = entry.make_double(config);
+  else
+    model = entry.make_float(config);
+  if (!dynamic_cast<models::MultiTaskModel<T>*>(model.get()))
+    throw std::invalid_argument(name + " is not a multi-task model");
+  return std::unique_ptr<models::MultiTaskModel<T>>(
+      static_cast<models::MultiTaskModel<T>*>(model.release()));
+}
+
+// Task `name`'s test loss in MultiTaskTask::evaluate's JSON ({"tasks": {name: {"mse"} or {"auc",
+// "logloss"}}, ...}): the MSE of a regression task, the logloss of a binary one.
+double task_loss(const nlohmann::json& test, const std::string& name) {
+  const nlohmann::json& m = test.at("tasks").at(name);
+  return (m.contains("mse") ? m.at("mse") : m.at("logloss")).get<double>();
+}
+
+// The mean of every task's test loss.
+double mean_loss(const nlohmann::json& test) {
+  double sum = 0;
+  for (const auto& [name, m] : test.at("tasks").items()) sum += task_loss(test, name);
+  return sum / double(test.at("tasks").size());
 }
 
 // ---- 1. How related are the tasks? ----
@@ -67,9 +105,10 @@ void architectures() {
   data::MultiTaskBatcher batches(ds.train_x, ds.train_cat, ds.train_y, 6, false, 0);
   data::MultiTaskBatch batch;
   batches.next(batch);
-  models::MultiTaskConfig c;  // d = 100, 8 experts × 16, towers of 8
+  // The registry's defaults are the paper's sizes: 8 experts × 16 units, towers of 8; d = 100 comes
+  // from the data.
   for (const char* name : {"shared_bottom", "omoe", "mmoe", "ple"}) {
-    auto model = models::make_multitask_model<double>(name, c);
+    auto model = make_model<double>(name, models::multitask_shape(ds), 1);
     const std::vector<Tensor<double>> y = model->forward(batch);
     const std::vector<Tensor<double>> g = model->gate_weights();
     std::printf(
@@ -108,7 +147,7 @@ struct Result {
   std::string model;
   double p;
   double loss[2];
-  models::MultiTaskReport report;
+  models::TrainReport report;
 };
 
 Result train_synthetic(const std::string& name, double p, size_t bottom_units) {
@@ -117,17 +156,15 @@ Result train_synthetic(const std::string& name, double p, size_t bottom_units) {
   data::MmoeSyntheticConfig s;
   s.p = p;
   s.seed = 1;
-  const data::MultiTaskDataset ds = data::make_mmoe_synthetic(s);
-  models::MultiTaskConfig c;
-  c.seed = 101;
-  c.bottom_units = bottom_units;
-  auto model = models::make_multitask_model<float>(name, c);
-  models::MultiTaskTrainOptions t;
+  models::MultiTaskTask task(data::make_mmoe_synthetic(s), models::MultiTaskOptions{});
+  nlohmann::json settings = nlohmann::json::object();
+  if (bottom_units > 0) settings["bottom_units"] = bottom_units;
+  auto model = make_model<float>(name, task.model_shape(), 101, settings);
+  models::TrainOptions t;  // Adam, lr 1e-3, batch 128; evaluated after every epoch
   t.epochs = 30;
   t.seed = 1;
-  Result r{name, p, {}, models::train_multitask(*model, ds, t)};
-  r.loss[0] = r.report.test.tasks[0].loss;
-  r.loss[1] = r.report.test.tasks[1].loss;
+  Result r{name, p, {}, models::Trainer(task, *model, t).fit()};
+  for (size_t k = 0; k < 2; ++k) r.loss[k] = task_loss(r.report.test, task.data().tasks[k].name);
   return r;
 }
 
@@ -155,25 +192,25 @@ void correlation_experiment() {
   }
   std::printf("  (%.1f s)\n", seconds_since(t0));
   // The plot: test loss (mean of the tasks) against the training step, one panel per p.
-  std::vector<std::pair<data::PlotSpec, std::vector<data::Series>>> panels;
+  std::vector<std::pair<cli::PlotSpec, std::vector<cli::Series>>> panels;
   for (double p : {1.0, 0.5, 0.0}) {
-    data::PlotSpec spec{"correlation " + std::to_string(p).substr(0, 3), "training step",
-                        "test MSE (mean of tasks)"};
+    cli::PlotSpec spec{"correlation " + std::to_string(p).substr(0, 3), "training step",
+                       "test MSE (mean of tasks)"};
     spec.log_y = true;
-    std::vector<data::Series> lines;
+    std::vector<cli::Series> lines;
     for (const auto& r : results)
       if (r.p == p) {
-        data::Series line{r.model, {}, {}};
+        cli::Series line{r.model, {}, {}};
         for (const auto& pt : r.report.curve) {
           line.x.push_back(double(pt.step));
-          line.y.push_back((pt.test_loss[0] + pt.test_loss[1]) / 2);
+          line.y.push_back(mean_loss(pt.test));
         }
         lines.push_back(line);
       }
     panels.push_back({spec, lines});
   }
-  data::write_svg_small_multiples("06_multitask_correlation.svg",
-                                  "MMoE paper, synthetic data, seed 1", panels, 3);
+  cli::write_svg_small_multiples("06_multitask_correlation.svg",
+                                 "MMoE paper, synthetic data, seed 1", panels, 3);
   std::printf("  wrote 06_multitask_correlation.svg\n");
   auto mean_of = [&](const std::string& name, double p) -> double {
     for (const auto& r : results)
@@ -202,20 +239,67 @@ void subset(const xt::xarray<float>& x, const xt::xarray<int64_t>& cat,
 // pCVR of every row, from the CVR network of an ESMM model.
 std::vector<float> predict_cvr(models::ESMM<float>& model, const xt::xarray<float>& x,
                                const xt::xarray<int64_t>& cat) {
-  NoGradGuard no_grad;
-  model.eval();
-  const xt::xarray<float> no_y = xt::zeros<float>({x.shape()[0], size_t(0)});
-  data::MultiTaskBatcher batches(x, cat, no_y, 2048, false, 0);
-  data::MultiTaskBatch batch;
-  std::vector<float> out;
-  while (batches.next(batch)) {
-    model.forward(batch);
-    const Tensor<float> p = sigmoid(model.cvr_logits());
-    out.insert(out.end(), p.data(), p.data() + p.numel());
-  }
-  model.train();
-  return out;
+  return models::in_eval_mode(model, [&] {
+    const xt::xarray<float> no_y = xt::zeros<float>({x.shape()[0], size_t(0)});
+    data::MultiTaskBatcher batches(x, cat, no_y, 2048, false, 0);
+    data::MultiTaskBatch batch;
+    std::vector<float> out;
+    while (batches.next(batch)) {
+      model.forward(batch);
+      const Tensor<float> p = sigmoid(model.cvr_logits());
+      out.insert(out.end(), p.data(), p.data() + p.numel());
+    }
+    return out;
+  });
 }
+
+// The usual CVR model's problem as a task, so the shared trainer runs it like any other: the CVR
+// network of an ESMM model fitted to clicked impressions with their conversion label, binary
+// cross-entropy on logit(pCVR) directly (the CTR network runs too, but no loss reaches it). Its
+// evaluation is the logloss on held-out clicked impressions.
+class ClickedCvrTask : public models::Task {
+ public:
+  struct Rows {
+    xt::xarray<float> x, y;  // y: [N, 1], the conversion label
+    xt::xarray<int64_t> cat;
+  };
+  ClickedCvrTask(Rows fit, Rows valid) : fit_(std::move(fit)), valid_(std::move(valid)) {}
+
+  std::string describe() const override { return "clicked impressions, conversion label"; }
+  nlohmann::json model_shape() const override { return nlohmann::json::object(); }
+  size_t train_size() const override { return fit_.y.shape()[0]; }
+  models::LossTerms<float> loss_terms(models::Model<float>& model,
+                                      const std::vector<size_t>& rows) override {
+    auto& esmm = dynamic_cast<models::ESMM<float>&>(model);
+    data::fill_multitask_batch(fit_.x, fit_.cat, fit_.y, rows, batch_);
+    esmm.forward(batch_);
+    xt::xarray<float> y = xt::xarray<float>::from_shape({batch_.size});
+    for (size_t i = 0; i < batch_.size; ++i) y(i) = batch_.y(i, 0);
+    return {{"cvr", bce_with_logits(esmm.cvr_logits(), Tensor<float>(std::move(y)))}};
+  }
+  nlohmann::json evaluate(models::Model<float>& model, size_t /*batch_size*/) override {
+    const std::vector<float> p =
+        predict_cvr(dynamic_cast<models::ESMM<float>&>(model), valid_.x, valid_.cat);
+    return {{"logloss", metrics::logloss(p, std::vector<float>(valid_.y.begin(), valid_.y.end()))}};
+  }
+  std::string summarize(const nlohmann::json& m) const override {
+    return "logloss " + std::to_string(m.at("logloss").get<double>());
+  }
+  xt::xarray<float> test_outputs(models::Model<float>& model, size_t /*batch_size*/) override {
+    const std::vector<float> p =
+        predict_cvr(dynamic_cast<models::ESMM<float>&>(model), valid_.x, valid_.cat);
+    xt::xarray<float> out = xt::xarray<float>::from_shape({p.size(), size_t(1)});
+    std::copy(p.begin(), p.end(), out.begin());
+    return out;
+  }
+  size_t predict(models::Model<float>&, const std::string&, std::ostream&) override {
+    throw std::logic_error("ClickedCvrTask: no prediction from files in this tutorial");
+  }
+
+ private:
+  Rows fit_, valid_;
+  data::MultiTaskBatch batch_;
+};
 
 struct CvrQuality {
   double auc_all, auc_clicked, mean_pred, mean_true, mse_true;
@@ -267,83 +351,71 @@ void esmm_selection_bias() {
       for (size_t k = 0; k < y.shape()[1]; ++k)
         y(r, k) = d.data.train_y(rows[r], cvr_label ? 1 : k);
   };
-  models::MultiTaskConfig c;
-  c.tasks = d.data.tasks;
-  c.n_numeric = d.data.train_x.shape()[1];
-  c.cat_vocab_sizes = d.data.cat_vocab_sizes;
-  c.seed = 7;
 
-  // ESMM: losses on CTR and CTCVR over every impression (the family's usual training step).
+  // ESMM: losses on CTR and CTCVR over every impression — the multi-task task as `tinyrec train`
+  // runs it, with the validation rows as its test split, so that the trainer's evaluation after
+  // each epoch is the validation loss.
   data::MultiTaskDataset fit = d.data;
-  xt::xarray<float> vx, vy;
-  xt::xarray<int64_t> vcat;
   rows_of(fit_rows, false, fit.train_x, fit.train_cat, fit.train_y);
-  rows_of(valid_rows, false, vx, vcat, vy);
+  rows_of(valid_rows, false, fit.test_x, fit.test_cat, fit.test_y);
+  models::MultiTaskTask esmm_task(std::move(fit), models::MultiTaskOptions{});
+  models::MultiTaskConfig c = esmm_task.model_shape().get<models::MultiTaskConfig>();
+  c.seed = 7;
   models::ESMM<float> esmm(c);
-  models::MultiTaskTrainOptions t;
+  models::TrainOptions t;  // Adam, lr 1e-3
   t.batch_size = 256;
-  models::MultiTaskTrainer trainer(esmm, t);
-  data::MultiTaskBatcher batches(fit.train_x, fit.train_cat, fit.train_y, 256, true, 1);
-  data::MultiTaskBatch batch;
-  std::vector<float> esmm_pcvr;
-  double best = INFINITY;
-  size_t esmm_epoch = 0;
-  for (size_t e = 1; e <= 3; ++e) {
-    if (e > 1) batches.start_epoch();
-    while (batches.next(batch)) trainer.step(batch);
-    const double v = models::evaluate_multitask(esmm, vx, vcat, vy).mean_loss();
-    if (v < best)
-      best = v, esmm_epoch = e, esmm_pcvr = predict_cvr(esmm, d.data.test_x, d.data.test_cat);
-  }
+  t.seed = 1;
+  t.epochs = 3;
+  // After each epoch the trainer evaluates; the best epoch's test pCVR is kept.
+  struct Best {
+    double loss = INFINITY;
+    size_t epoch = 0;
+    std::vector<float> pcvr;
+  } esmm_best, naive_best;
+  models::TrainCallbacks callbacks;
+  callbacks.on_point = [&](const models::CurvePoint& p, bool) {
+    const double v = mean_loss(p.test);
+    if (v < esmm_best.loss)
+      esmm_best = {v, size_t(std::lround(p.epoch)),
+                   predict_cvr(esmm, d.data.test_x, d.data.test_cat)};
+  };
+  models::Trainer(esmm_task, esmm, t).fit(callbacks);
 
   // The usual CVR model: the same CVR network, fitted to clicked impressions with their
-  // conversion label (BCE on pCVR directly).
-  xt::xarray<float> cx, cy, cvx, cvy;
-  xt::xarray<int64_t> ccat, cvcat;
-  rows_of(fit_clicked, true, cx, ccat, cy);
-  rows_of(valid_clicked, true, cvx, cvcat, cvy);
+  // conversion label, by the same trainer.
+  ClickedCvrTask::Rows cvr_fit, cvr_valid;
+  rows_of(fit_clicked, true, cvr_fit.x, cvr_fit.cat, cvr_fit.y);
+  rows_of(valid_clicked, true, cvr_valid.x, cvr_valid.cat, cvr_valid.y);
+  ClickedCvrTask cvr_task(std::move(cvr_fit), std::move(cvr_valid));
   models::ESMM<float> naive(c);
-  nn::Adam<float> adam(naive.parameters(), 1e-3);
-  data::MultiTaskBatcher clicked(cx, ccat, cy, 256, true, 1);
-  auto labels = [](const data::MultiTaskBatch& b) {
-    xt::xarray<float> y = xt::xarray<float>::from_shape({b.size});
-    for (size_t i = 0; i < b.size; ++i) y(i) = b.y(i, 0);
-    return Tensor<float>(std::move(y));
+  t.epochs = 20;
+  callbacks.on_point = [&](const models::CurvePoint& p, bool) {
+    const double v = p.test.at("logloss").get<double>();
+    if (v < naive_best.loss)
+      naive_best = {v, size_t(std::lround(p.epoch)),
+                    predict_cvr(naive, d.data.test_x, d.data.test_cat)};
   };
-  std::vector<float> naive_pcvr;
-  best = INFINITY;
-  size_t naive_epoch = 0;
-  for (size_t e = 1; e <= 20; ++e) {
-    if (e > 1) clicked.start_epoch();
-    while (clicked.next(batch)) {
-      naive.forward(batch);  // the CTR network runs too, but no loss reaches it
-      Tensor<float> loss = bce_with_logits(naive.cvr_logits(), labels(batch));
-      adam.zero_grad();
-      backward(loss);
-      adam.step();
-    }
-    const std::vector<float> p = predict_cvr(naive, cvx, cvcat);
-    const double v = metrics::logloss(p, std::vector<float>(cvy.begin(), cvy.end()));
-    if (v < best)
-      best = v, naive_epoch = e, naive_pcvr = predict_cvr(naive, d.data.test_x, d.data.test_cat);
-  }
+  models::Trainer(cvr_task, naive, t).fit(callbacks);
 
   std::vector<float> truth(d.test_pcvr.begin(), d.test_pcvr.end());
-  const CvrQuality qe = judge(esmm_pcvr, d), qn = judge(naive_pcvr, d), qt = judge(truth, d);
+  const CvrQuality qe = judge(esmm_best.pcvr, d), qn = judge(naive_best.pcvr, d),
+                   qt = judge(truth, d);
   std::printf("  %-40s %9s %9s %10s %11s\n", "pCVR on the 20,000 test impressions", "AUC all",
               "AUC clk", "mean pCVR", "MSE to true");
   std::printf("  %-40s %9.4f %9.4f %10.4f %11.5f\n",
-              ("esmm (epoch " + std::to_string(esmm_epoch) + " of 3)").c_str(), qe.auc_all,
+              ("esmm (epoch " + std::to_string(esmm_best.epoch) + " of 3)").c_str(), qe.auc_all,
               qe.auc_clicked, qe.mean_pred, qe.mse_true);
-  std::printf("  %-40s %9.4f %9.4f %10.4f %11.5f\n",
-              ("cvr model on clicks (epoch " + std::to_string(naive_epoch) + " of 20)").c_str(),
-              qn.auc_all, qn.auc_clicked, qn.mean_pred, qn.mse_true);
+  std::printf(
+      "  %-40s %9.4f %9.4f %10.4f %11.5f\n",
+      ("cvr model on clicks (epoch " + std::to_string(naive_best.epoch) + " of 20)").c_str(),
+      qn.auc_all, qn.auc_clicked, qn.mean_pred, qn.mse_true);
   std::printf("  %-40s %9.4f %9.4f %10.4f\n", "the true pCVR", qt.auc_all, qt.auc_clicked,
               qt.mean_pred);
   std::printf("  (%zu clicked training impressions, %zu of them fitted; %.1f s)\n",
               fit_clicked.size() + valid_clicked.size(), fit_clicked.size(), seconds_since(t0));
   // What ESMM guarantees is the product: its pCTCVR is pCTR·pCVR on every impression.
   data::MultiTaskBatcher test(d.data.test_x, d.data.test_cat, d.data.test_y, 512, false, 0);
+  data::MultiTaskBatch batch;
   test.next(batch);
   const std::vector<Tensor<float>> y = esmm.forward(batch);
   double worst = 0;
@@ -367,35 +439,37 @@ void income(const std::string& path) {
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const data::MultiTaskDataset ds =
-      data::load_csv_dataset_split(data::income_schema(), path, 0.2, 1);
+  models::MultiTaskTask task(data::load_csv_dataset_split(data::income_schema(), path, 0.2, 1),
+                             models::MultiTaskOptions{});
+  const data::MultiTaskDataset& ds = task.data();
   std::printf("  %zu train / %zu test rows\n", ds.num_train(), ds.num_test());
   std::printf("  %-14s %18s %18s %18s %18s\n", "model", "income AUC", "income logloss",
               "married AUC", "married logloss");
   for (const char* name : {"shared_bottom", "omoe", "mmoe", "ple"}) {
     double auc[2] = {0, 0}, ll[2] = {0, 0};
     const int seeds = 3;
-    std::vector<models::GateUtilisation> gates;
+    nlohmann::json gates;  // {task: {"experts", "mean", "std"}}, after training with seed 1
     for (int seed = 1; seed <= seeds; ++seed) {
-      models::MultiTaskConfig c;
-      c.tasks = ds.tasks;
-      c.n_numeric = 0;
-      c.cat_vocab_sizes = ds.cat_vocab_sizes;
-      c.seed = uint64_t(seed);
-      auto model = models::make_multitask_model<float>(name, c);
-      models::MultiTaskTrainOptions t;
+      auto model = make_model<float>(name, task.model_shape(), uint64_t(seed));
+      models::TrainOptions t;
       t.epochs = 10;
       t.seed = uint64_t(seed);
-      const models::MultiTaskReport r = models::train_multitask(*model, ds, t);
-      for (int k = 0; k < 2; ++k)
-        auc[k] += r.test.tasks[k].auc / seeds, ll[k] += r.test.tasks[k].logloss / seeds;
-      if (seed == 1) gates = models::gate_utilisation(*model, ds.test_x, ds.test_cat);
+      const models::TrainReport r = models::Trainer(task, *model, t).fit();
+      for (size_t k = 0; k < 2; ++k) {
+        const nlohmann::json& m = r.test.at("tasks").at(ds.tasks[k].name);
+        auc[k] += m.at("auc").get<double>() / seeds;
+        ll[k] += m.at("logloss").get<double>() / seeds;
+      }
+      if (seed == 1) gates = r.test.at("gates");
     }
     std::printf("  %-14s %18.4f %18.4f %18.4f %18.4f\n", name, auc[0], ll[0], auc[1], ll[1]);
-    for (const auto& g : gates) {
-      std::printf("      gate of %-14s", g.task.c_str());
-      for (size_t e = 0; e < g.mean.size(); ++e)
-        std::printf(" %s %.2f", g.experts[e].c_str(), g.mean[e]);
+    for (const auto& t : ds.tasks) {
+      if (!gates.contains(t.name)) continue;
+      const nlohmann::json& g = gates.at(t.name);
+      std::printf("      gate of %-14s", t.name.c_str());
+      for (size_t e = 0; e < g.at("mean").size(); ++e)
+        std::printf(" %s %.2f", g.at("experts")[e].get<std::string>().c_str(),
+                    g.at("mean")[e].get<double>());
       std::printf("\n");
     }
   }
@@ -405,6 +479,7 @@ void income(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tinyrec::tune_allocator();  // a training program's choice: see autograd/tensor.hpp
   std::string income_csv = argc > 1 ? argv[1] : "";
   if (income_csv.empty() && std::getenv("TINYREC_INCOME_CSV"))
     income_csv = std::getenv("TINYREC_INCOME_CSV");
