@@ -96,6 +96,10 @@ struct CtrBatch {
   xt::xarray<int64_t> hist_items, hist_cats;  // [B, L], 0 = padding
   xt::xarray<float> mask;                     // [B, L], 1 for a real behaviour, 0 for padding
   xt::xarray<float> label;                    // [B]
+  // Negative samples for a sequence model's auxiliary loss (DIEN): at each real position an item
+  // the user did not click there, with its category; [B, L], 0 at padding. Filled only for models
+  // that ask for them (data/negatives.hpp); empty otherwise.
+  xt::xarray<int64_t> neg_items, neg_cats;
 };
 
 // Throws std::invalid_argument naming the first sample whose history items and categories differ

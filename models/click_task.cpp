@@ -10,6 +10,7 @@
 
 #include "autograd/ops.hpp"
 #include "data/amazon_reader.hpp"
+#include "data/dien_synthetic.hpp"
 #include "data/din_synthetic.hpp"
 #include "data/movielens_reader.hpp"
 #include "nn/metrics.hpp"
@@ -19,6 +20,10 @@ namespace tinyrec::data {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DinSyntheticConfig, users, items, cats,
                                                 samples_per_user, hist_len_min, hist_len_max,
                                                 test_fraction)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DienSyntheticConfig, users, items, cats,
+                                                samples_per_user, hist_len_min, hist_len_max,
+                                                test_fraction, drift_speed, drift_momentum,
+                                                noise_rate)
 }  // namespace tinyrec::data
 
 namespace tinyrec::models {
@@ -66,7 +71,8 @@ template <class T>
 LossTerms<T> click_loss_terms(CtrModel<T>& model, const data::CtrBatch& batch, double mba_lambda) {
   const Tensor<T> labels(xt::xarray<T>(xt::cast<T>(batch.label)));
   LossTerms<T> terms{{"click", bce_with_logits(model.forward(batch), labels)}};
-  if (Tensor<T> aux = model.auxiliary_loss(batch); aux.defined()) terms.push_back({"aux", aux});
+  if (Tensor<T> aux = model.auxiliary_loss(batch); aux.defined())
+    terms.push_back({"aux", aux, model.auxiliary_weight()});
   if (mba_lambda > 0)
     terms.push_back({"mba", mba_penalty(model.embedding_uses(batch), mba_lambda)});
   return terms;
@@ -100,6 +106,14 @@ data::CtrBatch tiny_ctr_batch(const CtrConfig& c) {
   }
   data::CtrBatch b;
   data::fill_ctr_batch(samples, {0, 1, 2}, 4, false, b);
+  // A fixed negative for every real position: another item of 2..8, never the clicked one.
+  b.neg_items = xt::zeros<int64_t>({size_t(3), size_t(4)});
+  b.neg_cats = xt::zeros<int64_t>({size_t(3), size_t(4)});
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t t = 0; t < hist[i].size(); ++t) {
+      b.neg_items(i, t) = 2 + (hist[i][t] - 2 + 3) % 7;
+      b.neg_cats(i, t) = cat_of(b.neg_items(i, t));
+    }
   return b;
 }
 
@@ -117,8 +131,8 @@ GradcheckResult gradcheck_click_model(CtrModel<double>& model, const data::CtrBa
   return !on_loss.ok || on_loss.worst_rel_error > on_logits.worst_rel_error ? on_loss : on_logits;
 }
 
-ClickTask::ClickTask(data::CtrDataset data, const ClickOptions& options)
-    : data_(std::move(data)), options_(options) {
+ClickTask::ClickTask(data::CtrDataset data, const ClickOptions& options, uint64_t negative_seed)
+    : data_(std::move(data)), options_(options), negative_rng_(negative_seed) {
   if (options.max_len == 0) throw std::invalid_argument("--max-len must be at least 1");
   data::check_ctr_samples(data_.train);
   data::check_ctr_samples(data_.test);
@@ -131,8 +145,13 @@ std::string ClickTask::describe() const {
 }
 
 LossTerms<float> ClickTask::loss_terms(Model<float>& model, const std::vector<size_t>& rows) {
+  CtrModel<float>& m = as_ctr(model);
   data::fill_ctr_batch(data_.train, rows, options_.max_len, false, batch_);
-  return click_loss_terms(as_ctr(model), batch_, options_.mba_lambda);
+  if (m.uses_negatives()) {
+    if (!negatives_) negatives_ = std::make_unique<data::NegativeSampler>(data_);
+    data::fill_negatives(*negatives_, batch_, negative_rng_, batch_.neg_items, batch_.neg_cats);
+  }
+  return click_loss_terms(m, batch_, options_.mba_lambda);
 }
 
 std::vector<float> ClickTask::probabilities(CtrModel<float>& model,
@@ -201,6 +220,10 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
     data::DinSyntheticConfig c = o.get<data::DinSyntheticConfig>();
     c.seed = s.data_seed;
     ds = data::make_din_synthetic(c);
+  } else if (s.dataset == "drifting") {
+    data::DienSyntheticConfig c = o.get<data::DienSyntheticConfig>();
+    c.seed = s.data_seed;
+    ds = data::make_dien_synthetic(c);
   } else if (s.dataset == "amazon") {
     // One statement each, so the first missing file is the one named.
     const std::string train = data_file("amazon", o, "local_train_splitByUser");
@@ -213,7 +236,7 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
     ds = data::read_movielens(ratings, movies, o.at("test_fraction").get<double>(), s.data_seed,
                               options.max_len);
   }
-  return std::make_unique<ClickTask>(std::move(ds), options);
+  return std::make_unique<ClickTask>(std::move(ds), options, s.data_seed);
 }
 
 GradcheckResult gradcheck_click(Model<double>& model, const json& shape, const json& options) {
@@ -258,7 +281,24 @@ TaskEntry click_task_entry() {
                          "ratings >= 4 positive, split by user",
                          {kDataDir, kTestFraction},
                          {{"data_dir", ""}, {"test_fraction", 0.2}}};
-  t.datasets = {syn, amazon, movielens};
+  const data::DienSyntheticConfig drift;
+  DatasetEntry drifting{
+      "drifting",
+      "seeded users whose interest drifts along a ring of categories; clicks follow the current "
+      "interest (data/dien_synthetic.hpp)",
+      {syn.options[0],
+       syn.options[1],
+       syn.options[2],
+       syn.options[3],
+       syn.options[4],
+       syn.options[5],
+       kTestFraction,
+       {"drift_speed", "drift-speed", "how fast interests move along the ring", {}, 0, 100},
+       {"drift_momentum", "drift-momentum", "how steadily they keep their direction", {}, 0, 1},
+       {"noise_rate", "noise-rate", "share of stray behaviours", {}, 0, 1}},
+      {}};
+  drifting.defaults = pick(json(drift), drifting.options);
+  t.datasets = {syn, drifting, amazon, movielens};
   t.tiny_shape = {{"n_items", 9},
                   {"n_cats", 5},
                   {"item_counts", {0, 0, 3, 1, 2, 4, 1, 1, 2}},

@@ -4,10 +4,14 @@
 // users, the Amazon format of the DIN/DIEN repositories, and MovieLens ratings.
 #pragma once
 
+#include <memory>
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 #include "autograd/gradcheck.hpp"
 #include "data/ctr_dataset.hpp"
+#include "data/negatives.hpp"
 #include "models/ctr_model.hpp"
 #include "models/registry.hpp"
 #include "models/task.hpp"
@@ -29,7 +33,8 @@ LossTerms<T> click_loss_terms(CtrModel<T>& model, const data::CtrBatch& batch, d
 nlohmann::json ctr_shape(const data::CtrDataset& data);
 
 // Three samples with histories of lengths 4, 2 and 1 in a batch of length 4 (so padding is
-// present), over the vocabulary of `config` (n_items >= 9, n_cats >= 3).
+// present), over the vocabulary of `config` (n_items >= 9, n_cats >= 3), with a negative sample at
+// every real position.
 data::CtrBatch tiny_ctr_batch(const CtrConfig& config);
 // Checks the logits and the training loss against every parameter; returns the worse result.
 GradcheckResult gradcheck_click_model(CtrModel<double>& model, const data::CtrBatch& batch,
@@ -37,7 +42,8 @@ GradcheckResult gradcheck_click_model(CtrModel<double>& model, const data::CtrBa
 
 class ClickTask : public Task {
  public:
-  ClickTask(data::CtrDataset data, const ClickOptions& options);
+  // `negative_seed` seeds the negative samples drawn for models that use them.
+  ClickTask(data::CtrDataset data, const ClickOptions& options, uint64_t negative_seed = 1);
   const data::CtrDataset& data() const { return data_; }
 
   std::string describe() const override;
@@ -61,6 +67,8 @@ class ClickTask : public Task {
   data::CtrDataset data_;
   ClickOptions options_;
   data::CtrBatch batch_;
+  std::unique_ptr<data::NegativeSampler> negatives_;  // built on first use
+  std::mt19937_64 negative_rng_;
 };
 
 TaskEntry click_task_entry();

@@ -28,8 +28,13 @@ class CtrModel : public Model<T> {
  public:
   // Click logits, one per candidate: [B].
   virtual Tensor<T> forward(const data::CtrBatch& batch) = 0;
-  // Training loss terms besides the click loss (DIEN's auxiliary loss); undefined when none.
+  // Training loss terms besides the click loss (DIEN's auxiliary loss); undefined when none. Called
+  // right after forward() on the same batch, so a model may reuse what forward computed.
   virtual Tensor<T> auxiliary_loss(const data::CtrBatch&) { return {}; }
+  // The auxiliary term's weight α in L = L_target + α·L_aux.
+  virtual double auxiliary_weight() const { return 1.0; }
+  // Whether training batches must carry negative samples (CtrBatch::neg_items).
+  virtual bool uses_negatives() const { return false; }
   // The tables a batch touches, for mini-batch aware regularization.
   virtual std::vector<EmbeddingUse<T>> embedding_uses(const data::CtrBatch& batch) const = 0;
 };
@@ -44,6 +49,14 @@ struct CtrConfig {
   std::string activation = "prelu";              // prelu | dice | relu | sigmoid
   bool attention_softmax = false;                // the paper: no softmax; its demo code: softmax
   std::string pooling = "sum";                   // Base model: sum (paper) | mean (DIN repository)
+  // DIEN (the authors' sizes: GRU hidden 36 = the 18 + 18 embedding, so h_t and e_t can be
+  // compared by an inner product).
+  size_t gru_hidden = 36;
+  std::string evolving = "augru";               // augru | augru_vecatt | aigru | agru
+  std::string interest_attention = "bilinear";  // bilinear (paper) | din (the authors' code)
+  std::string aux_loss = "inner";               // inner (paper) | mlp (the authors' code)
+  double aux_weight = 1.0;                      // α; 0 = DIEN without the auxiliary loss
+  std::vector<size_t> aux_mlp = {100, 50};      // the authors' auxiliary network
   uint64_t seed = 1;
 };
 
@@ -51,6 +64,8 @@ struct CtrConfig {
 // click task supplies the data's fields (n_items, n_cats and the counts).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CtrConfig, n_items, n_cats, item_counts, cat_counts,
                                                 item_dim, cat_dim, mlp, attention, activation,
-                                                attention_softmax, pooling, seed)
+                                                attention_softmax, pooling, gru_hidden, evolving,
+                                                interest_attention, aux_loss, aux_weight, aux_mlp,
+                                                seed)
 
 }  // namespace tinyrec::models

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/click_task.hpp"
+#include "models/dien.hpp"
 #include "models/din.hpp"
 #include "models/esmm.hpp"
 #include "models/mmoe.hpp"
@@ -13,9 +14,16 @@
 namespace tinyrec::models {
 
 const std::vector<ModelEntry>& model_registry() {
+  // One line per model; `tinyrec models` lists them in this order.
   static const std::vector<ModelEntry> entries{
-      base_registration(), din_registration(), shared_bottom_registration(), omoe_registration(),
-      mmoe_registration(), ple_registration(), esmm_registration(),
+      base_registration(),
+      din_registration(),
+      dien_registration(),
+      shared_bottom_registration(),
+      omoe_registration(),
+      mmoe_registration(),
+      ple_registration(),
+      esmm_registration(),
   };
   return entries;
 }

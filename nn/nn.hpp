@@ -3,6 +3,7 @@
 #pragma once
 
 #include "nn/checkpoint.hpp"
+#include "nn/gru.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 #include "nn/metrics.hpp"
