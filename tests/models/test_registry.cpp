@@ -264,7 +264,7 @@ TEST_CASE("resolve: another task's data set names the models it applies to") {
   rc.model = "mmoe";
   rc.dataset = "amazon";
   const std::string back = invalid_argument_message([&] { models::resolve(rc); });
-  CHECK(back.find("amazon is a data set of --model base, din") != std::string::npos);
+  CHECK(back.find("amazon is a data set of --model base, din, dien") != std::string::npos);
 
   rc.dataset = "no_such_data";
   const std::string none = invalid_argument_message([&] { models::resolve(rc); });
