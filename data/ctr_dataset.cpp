@@ -3,6 +3,7 @@
 #include "data/ctr_dataset.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <numeric>
 #include <random>
@@ -30,6 +31,54 @@ void count_train_ids(CtrDataset& ds) {
     for (int64_t id : s.hist_items) count_one(ds.item_counts, id, "history item");
     for (int64_t id : s.hist_cats) count_one(ds.cat_counts, id, "history category");
   }
+}
+
+CtrDataset split_users(std::vector<std::vector<CtrSample>> users, double test_fraction,
+                       std::mt19937_64& rng, const std::string& name, int64_t n_items,
+                       int64_t n_cats) {
+  std::vector<size_t> order(users.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  shuffle_in_place(order, rng);
+  const auto n_test =
+      static_cast<size_t>(std::llround(test_fraction * static_cast<double>(users.size())));
+  std::vector<char> is_test(users.size(), 0);
+  for (size_t i = 0; i < n_test && i < order.size(); ++i) is_test[order[i]] = 1;
+
+  CtrDataset ds;
+  ds.name = name;
+  ds.n_items = n_items;
+  ds.n_cats = n_cats;
+  int64_t next_user = kFirstRealId;
+  for (size_t u = 0; u < users.size(); ++u) {
+    if (is_test[u]) continue;
+    for (CtrSample& s : users[u]) {
+      s.user = s.user_key = next_user;
+      ds.train.push_back(std::move(s));
+    }
+    ++next_user;
+  }
+  ds.n_users = next_user;
+  int64_t next_key = next_user;
+  for (size_t u = 0; u < users.size(); ++u) {
+    if (!is_test[u]) continue;
+    for (CtrSample& s : users[u]) {
+      s.user = kUnknownId;
+      s.user_key = next_key;
+      ds.test.push_back(std::move(s));
+    }
+    ++next_key;
+  }
+  count_train_ids(ds);
+  auto unseen = [](const std::vector<int64_t>& counts, int64_t& id) {
+    if (counts[static_cast<size_t>(id)] == 0) id = kUnknownId;
+  };
+  for (CtrSample& s : ds.test) {
+    unseen(ds.item_counts, s.item);
+    unseen(ds.cat_counts, s.cat);
+    for (int64_t& id : s.hist_items) unseen(ds.item_counts, id);
+    for (int64_t& id : s.hist_cats) unseen(ds.cat_counts, id);
+  }
+  return ds;
 }
 
 void check_ctr_samples(const std::vector<CtrSample>& samples) {

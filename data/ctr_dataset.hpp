@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,16 @@ struct CtrBatch {
   // that ask for them (data/negatives.hpp); empty otherwise.
   xt::xarray<int64_t> neg_items, neg_cats;
 };
+
+// Splits generated users (their samples each) into train and test by user, as the synthetic
+// generators do: the users are shuffled by `rng` and the first round(test_fraction · users) go to
+// test with all their samples. Train users get dense ids 2, 3, ... in order; test users are unseen
+// in training, so their samples carry the unknown id 1 as `user` and user_keys of their own after
+// the train users'. Ids that no training sample mentions become the unknown id in the test split.
+// Fills the counts; n_items and n_cats count pad and unknown.
+CtrDataset split_users(std::vector<std::vector<CtrSample>> users, double test_fraction,
+                       std::mt19937_64& rng, const std::string& name, int64_t n_items,
+                       int64_t n_cats);
 
 // Throws std::invalid_argument naming the first sample whose history items and categories differ
 // in length; batches can then trust the samples.

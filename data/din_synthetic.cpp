@@ -161,51 +161,10 @@ CtrDataset make_din_synthetic(const DinSyntheticConfig& c) {
     }
   }
 
-  // Split by user.
-  std::vector<size_t> order(users.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  shuffle_in_place(order, rng);
-  const auto n_test =
-      static_cast<size_t>(std::llround(c.test_fraction * static_cast<double>(c.users)));
-  std::vector<char> is_test(users.size(), 0);
-  for (size_t i = 0; i < n_test; ++i) is_test[order[i]] = 1;
-
-  CtrDataset ds;
-  ds.name = "din_synthetic";
-  ds.n_items = c.items + kFirstRealId;
-  ds.n_cats = c.cats + kFirstRealId;
-  int64_t next_user = kFirstRealId;
-  for (size_t u = 0; u < users.size(); ++u) {
-    if (is_test[u]) continue;
-    for (CtrSample& s : users[u].samples) {
-      s.user = s.user_key = next_user;
-      ds.train.push_back(std::move(s));
-    }
-    ++next_user;
-  }
-  ds.n_users = next_user;
-  int64_t next_key = next_user;  // test users: the unknown id, but keys of their own
-  for (size_t u = 0; u < users.size(); ++u) {
-    if (!is_test[u]) continue;
-    for (CtrSample& s : users[u].samples) {
-      s.user = kUnknownId;
-      s.user_key = next_key;
-      ds.test.push_back(std::move(s));
-    }
-    ++next_key;
-  }
-  count_train_ids(ds);
-
-  // Items or categories no training sample mentions are unseen in training: map them to unknown.
-  auto unseen = [](const std::vector<int64_t>& counts, int64_t& id) {
-    if (counts[static_cast<size_t>(id)] == 0) id = kUnknownId;
-  };
-  for (CtrSample& s : ds.test) {
-    unseen(ds.item_counts, s.item);
-    unseen(ds.cat_counts, s.cat);
-    for (int64_t& id : s.hist_items) unseen(ds.item_counts, id);
-    for (int64_t& id : s.hist_cats) unseen(ds.cat_counts, id);
-  }
+  std::vector<std::vector<CtrSample>> samples;
+  for (UserSamples& u : users) samples.push_back(std::move(u.samples));
+  CtrDataset ds = split_users(std::move(samples), c.test_fraction, rng, "din_synthetic",
+                              c.items + kFirstRealId, c.cats + kFirstRealId);
   return ds;
 }
 
