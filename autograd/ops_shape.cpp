@@ -172,7 +172,9 @@ Tensor<T> slice(const Tensor<T>& x, int axis, size_t start, size_t stop) {
   Tensor<T> out(std::move(v));
   if (should_record(x))
     record(out, [x, ax, start, stop, n](const Tensor<T>&, const Tensor<T>& g) {
-      accumulate(x, pad(g, static_cast<int>(ax), start, n - stop));
+      const auto [outer, inner] = outer_inner(x.shape(), ax);
+      if (!accumulate_block(x, outer, n, inner, start, stop, g))
+        accumulate(x, pad(g, static_cast<int>(ax), start, n - stop));  // recorded: differentiable
     });
   return out;
 }

@@ -59,18 +59,47 @@ void Tape<T>::compact() {
   compact_at_ = std::max<size_t>(4096, 2 * entries_.size());
 }
 
+namespace {
+
+// The checks every contribution to a gradient passes.
 template <class T>
-void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
-  if (!input.requires_grad() || !grad.defined()) return;
+void check_contribution(const Node<T>* n, const Shape& grad_shape) {
   if (!g_pass) throw std::logic_error("accumulate: called outside a backward pass");
-  Node<T>* n = input.node();
-  if (grad.shape() != n->value.shape())
-    throw std::logic_error("backward: gradient of shape " + shape_str(grad.shape()) +
+  if (grad_shape != n->value.shape())
+    throw std::logic_error("backward: gradient of shape " + shape_str(grad_shape) +
                            " for a tensor of shape " + shape_str(n->value.shape()));
   if (!n->is_leaf && n->generation != Tape<T>::current().generation())
     throw std::logic_error(
         "backward: a tensor on the path was made by an op whose tape entry was released by an "
         "earlier backward(); use retain_graph=true there, or detach() the tensor");
+}
+
+// The gradient buffer this pass owns for `n`, holding what has arrived so far (zeros if nothing).
+template <class T>
+T* owned_buffer(const std::shared_ptr<Node<T>>& node) {
+  Node<T>* n = node.get();
+  const size_t count = n->value.size();
+  if (n->pass != g_pass->id) {
+    n->pass = g_pass->id;
+    n->pass_grad = std::make_shared<Node<T>>(xt::xarray<T>(xt::zeros<T>(n->value.shape())), false);
+    n->pass_grad_owned = true;
+    g_pass->touched.push_back(node);
+  } else if (!n->pass_grad_owned) {
+    xt::xarray<T> acc = xt::xarray<T>::from_shape(n->value.shape());
+    std::copy(n->pass_grad->value.data(), n->pass_grad->value.data() + count, acc.data());
+    n->pass_grad = std::make_shared<Node<T>>(std::move(acc), false);
+    n->pass_grad_owned = true;
+  }
+  return n->pass_grad->value.data();
+}
+
+}  // namespace
+
+template <class T>
+void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
+  if (!input.requires_grad() || !grad.defined()) return;
+  Node<T>* n = input.node();
+  check_contribution(n, grad.shape());
   if (n->pass != g_pass->id) {
     n->pass = g_pass->id;
     n->pass_grad = grad.node_ptr();
@@ -78,23 +107,36 @@ void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
     g_pass->touched.push_back(input.node_ptr());
   } else if (!grad_enabled()) {
     // Not recording: sum into a buffer this pass owns, allocated on the second contribution.
-    const size_t count = n->value.size();
+    T* o = owned_buffer(input.node_ptr());
     const T* q = grad.data();
-    if (!n->pass_grad_owned) {
-      xt::xarray<T> acc = xt::xarray<T>::from_shape(n->value.shape());
-      const T* p = n->pass_grad->value.data();
-      T* o = acc.data();
-      for (size_t i = 0; i < count; ++i) o[i] = p[i] + q[i];
-      n->pass_grad = std::make_shared<Node<T>>(std::move(acc), false);
-      n->pass_grad_owned = true;
-    } else {
-      T* o = n->pass_grad->value.data();
-      for (size_t i = 0; i < count; ++i) o[i] += q[i];
-    }
+    const size_t count = n->value.size();
+    for (size_t i = 0; i < count; ++i) o[i] += q[i];
   } else {
     // Out of place: `grad` may be shared with another input (add sends one tensor to both).
     n->pass_grad = (Tensor<T>(n->pass_grad) + grad).node_ptr();
   }
+}
+
+template <class T>
+bool accumulate_block(const Tensor<T>& input, size_t outer, size_t n, size_t inner, size_t start,
+                      size_t stop, const Tensor<T>& grad) {
+  if (grad_enabled()) return false;
+  if (!input.requires_grad() || !grad.defined()) return true;
+  Node<T>* node = input.node();
+  check_contribution(node, node->value.shape());
+  const size_t width = stop - start;
+  if (grad.numel() != outer * width * inner || node->value.size() != outer * n * inner)
+    throw std::logic_error("backward: a block gradient of shape " + shape_str(grad.shape()) +
+                           " for a tensor of shape " + shape_str(node->value.shape()));
+  T* o = owned_buffer(input.node_ptr());
+  const T* q = grad.data();
+  const size_t chunk = width * inner;
+  for (size_t b = 0; b < outer; ++b) {
+    T* dst = o + (b * n + start) * inner;
+    const T* src = q + b * chunk;
+    for (size_t i = 0; i < chunk; ++i) dst[i] += src[i];
+  }
+  return true;
 }
 
 namespace {
@@ -244,6 +286,8 @@ std::vector<Tensor<T>> grad(const Tensor<T>& output, const std::vector<Tensor<T>
 #define TINYREC_INSTANTIATE_TAPE(T)                                                          \
   template class Tape<T>;                                                                    \
   template void accumulate(const Tensor<T>&, const Tensor<T>&);                              \
+  template bool accumulate_block(const Tensor<T>&, size_t, size_t, size_t, size_t, size_t,   \
+                                 const Tensor<T>&);                                          \
   template void backward(const Tensor<T>&, bool, bool);                                      \
   template void backward(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, \
                          bool);                                                              \

@@ -149,6 +149,15 @@ void record(const Tensor<T>& out, F&& backward) {
 template <class T>
 void accumulate(const Tensor<T>& input, const Tensor<T>& grad);
 
+// Adds `grad` into the block [start, stop) along one axis of the gradient flowing into `input`,
+// seen as [outer, n, inner] with stop − start = grad's extent on that axis. Only while the pass is
+// not recorded (first order): the backward of a slice then costs the slice, not the whole input —
+// a sequence cut into L steps would otherwise pad L gradients to full size. Returns false (doing
+// nothing) when the pass is recorded, so the caller falls back to accumulate(input, pad(grad)).
+template <class T>
+bool accumulate_block(const Tensor<T>& input, size_t outer, size_t n, size_t inner, size_t start,
+                      size_t stop, const Tensor<T>& grad);
+
 // Reverse-mode pass from a scalar `loss` (or from `outputs` seeded with `seeds`), accumulating into
 // the .grad() of every leaf that requires one. The tape is released afterwards unless retain_graph;
 // create_graph records the backward computation so it can be differentiated again (and retains).

@@ -23,30 +23,17 @@ size_t checked_input_size(const char* who, size_t input_size, size_t hidden_size
   return input_size;
 }
 
-// Appends the n = x.shape()[1] / f steps of x [B, n·f] as n tensors [B, f]. The backward of a
-// slice pads its gradient back to the whole input, so taking the L steps straight from the
-// sequence costs O(L²·B·f) per backward pass; halving recursively makes each level one pass over
-// the data, O(B·L·f·log L) both ways. At B = 128, H = 36 that took a GRU's forward + backward from
-// 60 to 42 ms at L = 100 (no difference at L = 50).
-template <class T>
-void split_steps(const Tensor<T>& x, size_t f, std::vector<Tensor<T>>& out) {
-  const size_t n = x.shape()[1] / f;
-  if (n == 1) {
-    out.push_back(x);
-    return;
-  }
-  const size_t half = n / 2;
-  split_steps(slice(x, 1, 0, half * f), f, out);
-  split_steps(slice(x, 1, half * f, n * f), f, out);
-}
-
-// x [B, L, F] -> its L time steps, each [B, F].
+// x [B, L, F] -> its L time steps, each [B, F]: one slice per step. In a first-order backward
+// pass a slice adds its gradient into its block of the input's gradient (accumulate_block), so the
+// L steps cost one pass over the data both ways; only a recorded (second-order) pass pads each
+// step's gradient to the whole sequence.
 template <class T>
 std::vector<Tensor<T>> time_steps(const Tensor<T>& x) {
   const size_t b = x.shape()[0], l = x.shape()[1], f = x.shape()[2];
   std::vector<Tensor<T>> out;
   out.reserve(l);
-  if (l > 0) split_steps(reshape(x, Shape{b, l * f}), f, out);
+  const Tensor<T> flat = reshape(x, Shape{b, l * f});
+  for (size_t t = 0; t < l; ++t) out.push_back(slice(flat, 1, t * f, (t + 1) * f));
   return out;
 }
 

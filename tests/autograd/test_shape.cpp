@@ -156,6 +156,45 @@ TEST_CASE("slice and pad") {
                   In{test::uniform(rng, {2}, -2, 2)});
 }
 
+TEST_CASE("slice: the first-order block path equals the padded path, alone and mixed") {
+  // Overlapping slices of one tensor along the middle axis, plus a use of the whole tensor: the
+  // first-order backward adds each slice's gradient into its block; a recorded backward
+  // (create_graph) pads each to the whole shape. Both must give the same gradient, here by hand.
+  std::mt19937_64 rng(31);
+  const Tensor<double> x0 = test::uniform(rng, {2, 5, 3}, -1, 1);
+  const Tensor<double> c = test::uniform(rng, {2, 2, 3}, -1, 1);
+  auto loss_of = [&](const Tensor<double>& x) {
+    return sum(slice(x, 1, 0, 2) * c) + sum(square(slice(x, 1, 1, 3))) + sum(slice(x, 1, 4, 5)) +
+           sum(x) * 0.5;
+  };
+  xt::xarray<double> expected = xt::zeros<double>({2, 5, 3});
+  for (size_t b = 0; b < 2; ++b)
+    for (size_t t = 0; t < 5; ++t)
+      for (size_t f = 0; f < 3; ++f) {
+        double g = 0.5;
+        if (t < 2) g += c.value()(b, t, f);
+        if (t >= 1 && t < 3) g += 2 * x0.value()(b, t, f);
+        if (t == 4) g += 1;
+        expected(b, t, f) = g;
+      }
+  Tensor<double> x(x0.value(), true);
+  backward(loss_of(x));  // first order: block path
+  CHECK(xt::allclose(x.grad().value(), expected, 0, 1e-14));
+  Tensor<double> y(x0.value(), true);
+  const Tensors<double> g = grad(loss_of(y), {y}, /*create_graph=*/true);  // padded path
+  CHECK(xt::allclose(g[0].value(), expected, 0, 1e-14));
+  // The recorded gradient differentiates again: d/dy Σ(g ⊙ y) = g + (∂g/∂y)ᵀ y, where only the
+  // square term depends on y (∂g/∂y = 2 on its block).
+  backward(sum(g[0] * y));
+  xt::xarray<double> second = expected;
+  for (size_t b = 0; b < 2; ++b)
+    for (size_t t = 1; t < 3; ++t)
+      for (size_t f = 0; f < 3; ++f) second(b, t, f) += 2 * x0.value()(b, t, f);
+  CHECK(xt::allclose(y.grad().value(), second, 0, 1e-12));
+  CHECK_GRADGRADCHECK([](const In& in) { return square(slice(in[0], 1, 1, 4)); },
+                      In{test::uniform(rng, {2, 5, 3}, -2, 2)});
+}
+
 TEST_CASE("split and chunk") {
   const auto x = iota({2, 5});  // [[0..4],[5..9]]
   auto parts = split(x, {2, 3}, 1);
