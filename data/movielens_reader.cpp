@@ -86,7 +86,8 @@ double parse_rating(const std::string& s, const LineError& fail) {
   return v;
 }
 
-// Calls on_record(fields, fail) for every line after the header, which must be exactly `header`.
+// Calls on_record(fields, fail) for every line after the header, whose fields must be `header`'s.
+// The header is a CSV row like any other: R's write.csv and pandas with full quoting quote it.
 template <class OnRecord>
 void read_csv(const std::string& path, const std::string& header, size_t n_fields,
               OnRecord on_record) {
@@ -102,7 +103,10 @@ void read_csv(const std::string& path, const std::string& header, size_t n_field
     if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
     if (line_no == 1) {
       if (s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);  // a UTF-8 byte order mark
-      if (s != header)
+      std::vector<std::string> got, expected;
+      split_csv(s, got, fail);
+      split_csv(header, expected, fail);
+      if (got != expected)
         fail("expected the header \"" + header + "\", got \"" + std::string(s) + "\"");
       continue;
     }

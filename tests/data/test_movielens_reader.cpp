@@ -111,6 +111,21 @@ TEST_CASE("read_movielens splits by user, seeded; test users and their own movie
   CHECK_THROWS_AS(read_fixture(0.9, 1), std::invalid_argument);  // 2.7 rounds to all 3 users
 }
 
+TEST_CASE("read_movielens reads a quoted header like a plain one") {
+  // R's write.csv and pandas with full quoting write "movieId","title","genres".
+  const CtrDataset plain = read_fixture(0.0, 1);
+  const CtrDataset quoted = read_movielens(fixture("ml_ratings_quoted_header.csv"),
+                                           fixture("ml_movies_quoted_header.csv"), 0.0, 1);
+  REQUIRE(quoted.train.size() == plain.train.size());
+  CHECK(quoted.n_items == plain.n_items);
+  CHECK(quoted.n_cats == plain.n_cats);
+  for (size_t i = 0; i < plain.train.size(); ++i) {
+    CHECK(quoted.train[i].item == plain.train[i].item);
+    CHECK(quoted.train[i].hist_items == plain.train[i].hist_items);
+    CHECK(quoted.train[i].label == plain.train[i].label);
+  }
+}
+
 TEST_CASE("read_movielens names the file and line of a malformed line") {
   const std::string dir = fixture("");
   const std::string movies = "ml_movies.csv", ratings = "ml_ratings.csv";
