@@ -1,5 +1,5 @@
-// One seeded shuffle and one batching rule for every data set and task: the order in which a
-// training run visits rows, and the fill functions that turn a list of rows into a batch.
+// Seeded draws that depend on the seed alone (the generators and the batching share them), and one
+// batching rule for every data set and task: the order in which a training run visits rows.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,15 @@
 #include <vector>
 
 namespace tinyrec::data {
+
+// Uniform in [0, 1) from the top 53 bits of one engine output.
+inline double uniform01(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
+// Uniform in [0, n) by one engine output modulo n (the bias of a 64-bit draw is negligible).
+inline int64_t uniform_below(std::mt19937_64& rng, int64_t n) {
+  return static_cast<int64_t>(rng() % static_cast<uint64_t>(n));
+}
 
 // Fisher-Yates with rng() % (i + 1): unlike std::shuffle, the order depends on this code and the
 // seed alone, not on a standard library's distribution code (same seed, same numbers everywhere).

@@ -68,13 +68,6 @@ namespace tinyrec::data {
 
 namespace {
 
-// Plain draws on the raw engine output, so the numbers depend on the seed alone.
-double uniform01(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
-}
-int64_t uniform_below(std::mt19937_64& rng, int64_t n) {
-  return static_cast<int64_t>(rng() % static_cast<uint64_t>(n));
-}
 // Box-Muller, one normal per pair of uniforms: wasteful but stateless, so every draw of the story
 // costs a fixed number of engine outputs.
 double normal01(std::mt19937_64& rng) {

@@ -51,14 +51,6 @@ namespace tinyrec::data {
 
 namespace {
 
-// Plain draws on the raw engine output, so the numbers depend on the seed alone.
-double uniform01(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
-}
-int64_t uniform_below(std::mt19937_64& rng, int64_t n) {
-  return static_cast<int64_t>(rng() % static_cast<uint64_t>(n));
-}
-
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("din_synthetic: " + what);
 }

@@ -49,10 +49,6 @@ double calibrate(const std::vector<double>& scores, double target) {
   return 0.5 * (lo + hi);
 }
 
-double uniform01(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);  // 53 random bits
-}
-
 }  // namespace
 
 EsmmSyntheticData make_esmm_synthetic(const EsmmSyntheticConfig& cfg) {
