@@ -15,6 +15,7 @@ namespace tinyrec::models {
 
 const std::vector<ModelEntry>& model_registry() {
   // One line per model; `tinyrec models` lists them in this order.
+  // clang-format off
   static const std::vector<ModelEntry> entries{
       base_registration(),
       din_registration(),
@@ -25,6 +26,7 @@ const std::vector<ModelEntry>& model_registry() {
       ple_registration(),
       esmm_registration(),
   };
+  // clang-format on
   return entries;
 }
 

@@ -13,8 +13,9 @@ TEST_CASE("prelu: forward by hand, alpha broadcast over the last axis") {
 }
 
 TEST_CASE("prelu: gradients, first and second order") {
-  const In in = {var({0.7, -1.3, 0.4, -0.6, 1.1, -0.9, 0.3, -0.2, 0.8, -1.7, 0.6, -0.5}, Shape{2, 2, 3}),
-                 var({0.25, -0.1, 0.4}, Shape{3})};
+  const In in = {
+      var({0.7, -1.3, 0.4, -0.6, 1.1, -0.9, 0.3, -0.2, 0.8, -1.7, 0.6, -0.5}, Shape{2, 2, 3}),
+      var({0.25, -0.1, 0.4}, Shape{3})};
   auto f = [](const In& v) { return prelu(v[0], v[1]); };
   CHECK_GRADCHECK(f, in);
   // Second order: the product with another input keeps second derivatives non-zero.
