@@ -101,20 +101,22 @@ ModelEntry shared_bottom_registration() {
   return e;
 }
 
-ModelEntry omoe_registration() {
+// OMoE and MMoE differ only in their gates, so they share their settings.
+template <template <class> class Moe>
+ModelEntry moe_entry(const std::string& name, const std::string& summary) {
   ModelEntry e = multitask_entry(
-      "omoe", kPaper, "one-gate mixture of experts shared by all tasks",
+      name, kPaper, summary,
       {kEmbeddingDimOption, kExperts, kExpertUnitsOption, kTowerOption, kInitOption});
-  set_factories<OneGateMoE, MultiTaskConfig>(e);
+  set_factories<Moe, MultiTaskConfig>(e);
   return e;
 }
 
+ModelEntry omoe_registration() {
+  return moe_entry<OneGateMoE>("omoe", "one-gate mixture of experts shared by all tasks");
+}
+
 ModelEntry mmoe_registration() {
-  ModelEntry e = multitask_entry(
-      "mmoe", kPaper, "MMoE: shared experts, one softmax gate per task",
-      {kEmbeddingDimOption, kExperts, kExpertUnitsOption, kTowerOption, kInitOption});
-  set_factories<MultiGateMoE, MultiTaskConfig>(e);
-  return e;
+  return moe_entry<MultiGateMoE>("mmoe", "MMoE: shared experts, one softmax gate per task");
 }
 
 template class SharedBottom<float>;

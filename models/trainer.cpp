@@ -23,8 +23,8 @@ RunConfig resolve(const RunConfig& in) {
   bool known = false;
   for (const auto& o : optimizers) known = known || o == c.train.optimizer;
   if (!known)
-    throw std::invalid_argument("--optimizer: " + c.train.optimizer +
-                                " not in {adam, adagrad, sgd}");
+    throw std::invalid_argument("--optimizer: " + c.train.optimizer + " not in {" +
+                                join_names(optimizers) + "}");
   if (c.train.epochs == 0 || c.train.batch_size == 0 || c.train.eval_batch_size == 0)
     throw std::invalid_argument("--epochs and --batch-size must be at least 1");
   if (!(c.train.lr > 0)) throw std::invalid_argument("--lr must be positive");
