@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "cli/run_files.hpp"
 #include "nn/optim.hpp"
 
 namespace tinyrec::cli {
@@ -53,13 +54,23 @@ Prescan prescan(int argc, char** argv) {
     }
     for (auto [flag, slot] : {std::pair<const char*, std::string*>{"--model", &p.model},
                               {"--dataset", &p.dataset},
-                              {"--config", &p.config}}) {
+                              {"--config", &p.config},
+                              {"--resume", &p.resume}}) {
       const std::string f = flag;
       if (a == f && i + 1 < argc)
         *slot = argv[i + 1];
       else if (a.rfind(f + "=", 0) == 0)
         *slot = a.substr(f.size() + 1);
     }
+  }
+  if (!p.resume.empty() && p.config.empty() && p.subcommand == "train") {
+    std::string checkpoint;
+    try {
+      checkpoint = checkpoint_of(p.resume);
+    } catch (const std::exception&) {
+      return p;  // the train command names the problem
+    }
+    p.config = (fs::path(checkpoint) / "config.json").string();
   }
   return p;
 }
@@ -160,6 +171,11 @@ RunFlags::RunFlags(CLI::App& app, const Prescan& scan, bool timing) : app_(app) 
     app.add_option("--out", out, "Output folder (metrics.json, curve.csv, curve.svg, checkpoint/)")
         ->capture_default_str()
         ->group(run);
+    if (scan.subcommand == "train")
+      app.add_option("--resume", resume,
+                     "Continue the run in this --out folder from its last epoch's checkpoint; "
+                     "only --epochs may change")
+          ->group(run);
     app.add_flag("--quiet", quiet, "No progress bar")->group(run);
   }
   app.add_option("--batch-size", t.batch_size, "Mini-batch size")

@@ -17,8 +17,9 @@
 namespace tinyrec::cli {
 
 // What the first pass finds.
+// `--resume DIR` reads the run's configuration from DIR's checkpoint, as --config would.
 struct Prescan {
-  std::string subcommand, model, dataset, config;
+  std::string subcommand, model, dataset, config, resume;
 };
 Prescan prescan(int argc, char** argv);
 
@@ -54,6 +55,7 @@ class RunFlags {
   // The run configuration after parsing; throws naming a flag that does not apply.
   models::RunConfig config() const;
   std::string out = "runs/latest";
+  std::string resume;  // train only: the run folder to continue
   bool quiet = false;
 
  private:

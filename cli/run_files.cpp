@@ -38,10 +38,26 @@ void flatten(const json& j, const std::string& prefix,
   }
 }
 
+// The temporary name a file is written under before it is renamed into place.
+fs::path temporary(const fs::path& path) {
+  return path.string() + ".tmp";
+}
+
+void rename_into_place(const fs::path& tmp, const fs::path& path) {
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec)
+    throw std::runtime_error("cannot rename " + tmp.string() + " to " + path.string() + ": " +
+                             ec.message());
+}
+
 void write_json(const fs::path& path, const json& j) {
-  std::ofstream f(path);
-  f << j.dump(2) << "\n";
-  if (!f) throw std::runtime_error("cannot write " + path.string());
+  {
+    std::ofstream f(temporary(path));
+    f << j.dump(2) << "\n";
+    if (!f) throw std::runtime_error("cannot write " + path.string());
+  }
+  rename_into_place(temporary(path), path);
 }
 
 }  // namespace
@@ -64,17 +80,19 @@ void write_run_files(const std::string& out, const models::Run& run,
   json loss = json::object();
   if (!report.curve.empty())
     for (const auto& [name, v] : report.curve.back().train) loss[name] = v;
-  write_json(fs::path(out) / "metrics.json", {{"model", run.config.model},
-                                              {"dataset", run.config.dataset},
-                                              {"data", run.task->describe()},
-                                              {"parameters", run.model->parameter_count()},
-                                              {"config", run.config},
-                                              {"test", report.test},
-                                              {"train",
-                                               {{"samples_per_second", report.samples_per_second},
-                                                {"steps", report.steps},
-                                                {"loss", loss}}},
-                                              {"curve", curve}});
+  write_json(fs::path(out) / "metrics.json",
+             {{"model", run.config.model},
+              {"dataset", run.config.dataset},
+              {"data", run.task->describe()},
+              {"parameters", run.model->parameter_count()},
+              {"config", run.config},
+              {"test", report.test},
+              {"train",
+               {{"samples_per_second", report.samples_per_second},
+                {"epochs", report.curve.empty() ? 0.0 : report.curve.back().epoch},
+                {"steps", report.steps},
+                {"loss", loss}}},
+              {"curve", curve}});
 
   // The curve as a table and as two panels: training loss terms, and the test metrics.
   std::vector<std::string> header{"step", "epoch"};
@@ -107,18 +125,38 @@ void write_run_files(const std::string& out, const models::Run& run,
     row.resize(header.size(), std::numeric_limits<double>::quiet_NaN());
     rows.push_back(row);
   }
-  write_csv((fs::path(out) / "curve.csv").string(), header, rows);
-  write_svg_small_multiples((fs::path(out) / "curve.svg").string(),
+  const fs::path csv = fs::path(out) / "curve.csv", svg = fs::path(out) / "curve.svg";
+  write_csv(temporary(csv).string(), header, rows);
+  rename_into_place(temporary(csv), csv);
+  write_svg_small_multiples(temporary(svg).string(),
                             run.config.model + " on " + run.config.dataset + ": learning curve",
                             {{PlotSpec{"training loss", "epoch", "loss"}, train_lines},
                              {PlotSpec{"test", "epoch", "metric"}, test_lines}},
                             2);
+  rename_into_place(temporary(svg), svg);
 }
 
-void write_checkpoint(const std::string& out, const models::Run& run) {
-  const fs::path dir = fs::path(out) / "checkpoint";
-  nn::save_checkpoint(*run.model, dir.string());
-  write_json(dir / "config.json", run.config);
+void write_checkpoint(const std::string& out, const models::Run& run,
+                      const models::Trainer* trainer) {
+  const fs::path dir = fs::path(out) / "checkpoint", tmp = temporary(dir),
+                 old = fs::path(out) / "checkpoint.old";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  nn::save_checkpoint(*run.model, tmp.string());
+  write_json(tmp / "config.json", run.config);
+  if (trainer) trainer->save_state(tmp.string());
+  fs::remove_all(old, ec);
+  if (fs::exists(dir)) rename_into_place(dir, old);
+  rename_into_place(tmp, dir);
+  fs::remove_all(old, ec);
+}
+
+std::string checkpoint_of(const std::string& out) {
+  for (const char* name : {"checkpoint", "checkpoint.old"}) {
+    const fs::path dir = fs::path(out) / name;
+    if (fs::is_directory(dir)) return dir.string();
+  }
+  throw std::runtime_error(out + " holds no checkpoint/ folder (is it the --out folder of a run?)");
 }
 
 models::Run restore_run(const std::string& checkpoint, const std::string& data_dir) {

@@ -1,6 +1,8 @@
 // `tinyrec train`: fit any registered model, evaluating on a schedule, with a progress bar; then
 // write the run files and the checkpoint.
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -9,10 +11,17 @@
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 #include "cli/run_files.hpp"
+#include "nn/checkpoint.hpp"
 
 namespace tinyrec::cli {
 
+namespace fs = std::filesystem;
+
 namespace {
+
+bool cmd_has(const CLI::App& cmd, const std::string& flag) {
+  return cmd.count(flag) > 0;
+}
 
 std::string fmt(double v) {
   std::ostringstream os;
@@ -26,16 +35,68 @@ std::string losses(const models::LossValues& values) {
   return s;
 }
 
-void train(const models::RunConfig& config, const std::string& out, bool quiet) {
-  prepare_out_dir(out);
+// The settings of `config` that differ from `saved`, as JSON pointers ("/train/lr").
+std::vector<std::string> differences(const models::RunConfig& config,
+                                     const models::RunConfig& saved) {
+  std::vector<std::string> out;
+  for (const auto& op : nlohmann::json::diff(nlohmann::json(saved), nlohmann::json(config))) {
+    std::string path = op.at("path").get<std::string>().substr(1);  // "/train/lr" -> "train.lr"
+    std::replace(path.begin(), path.end(), '/', '.');
+    out.push_back(path);
+  }
+  return out;
+}
+
+}  // namespace
+
+void train_and_write(const models::RunConfig& config, const std::string& out, bool quiet,
+                     const std::string& resume, const models::TrainCallbacks& extra) {
+  std::string checkpoint;
+  if (!resume.empty()) {
+    try {
+      checkpoint = checkpoint_of(resume);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("--resume " + std::string(e.what()));
+    }
+    if (!fs::is_regular_file(fs::path(checkpoint) / "train_state.json"))
+      throw std::runtime_error("--resume " + resume + ": " + checkpoint +
+                               " holds no train_state.json (written after each epoch since this "
+                               "version; this run cannot be continued)");
+    models::RunConfig saved =
+        read_json_file((fs::path(checkpoint) / "config.json").string()).get<models::RunConfig>();
+    saved.train.epochs = config.train.epochs;
+    const auto changed = differences(config, models::resolve(saved));
+    if (!changed.empty()) {
+      std::string list;
+      for (const auto& c : changed) list += (list.empty() ? "" : ", ") + c;
+      throw std::invalid_argument("--resume " + resume +
+                                  ": only --epochs may change when resuming; these settings "
+                                  "differ from the run's: " +
+                                  list);
+    }
+  } else {
+    prepare_out_dir(out);
+  }
   models::Run run = models::build_run(config);
   std::ostream& log = std::cerr;
   log << "tinyrec train: " << run.config.model << " on " << run.task->describe() << ", "
       << run.model->parameter_count() << " parameters\n";
   models::Trainer trainer(*run.task, *run.model, run.config.train);
+  if (!checkpoint.empty()) {
+    nn::load_checkpoint(*run.model, checkpoint);
+    trainer.load_state(checkpoint);
+    if (trainer.epochs_done() >= run.config.train.epochs)
+      throw std::invalid_argument("--resume " + resume + ": the run has finished its " +
+                                  std::to_string(trainer.epochs_done()) +
+                                  " epochs; pass --epochs N with N > " +
+                                  std::to_string(trainer.epochs_done()) + " to train on");
+    log << "resuming after epoch " << trainer.epochs_done() << " of " << run.config.train.epochs
+        << "\n";
+  }
   std::unique_ptr<ProgressBar> bar;
   models::TrainCallbacks callbacks;
   callbacks.on_step = [&](const models::StepInfo& s) {
+    if (extra.on_step) extra.on_step(s);
     if (quiet) return;
     if (s.step == 1)
       bar = std::make_unique<ProgressBar>(
@@ -49,14 +110,32 @@ void train(const models::RunConfig& config, const std::string& out, bool quiet) 
       bar->update(s.step, suffix);
   };
   callbacks.on_point = [&](const models::CurvePoint& p, bool end_of_epoch) {
+    if (extra.on_point) extra.on_point(p, end_of_epoch);
     if (!end_of_epoch && quiet) return;
     log << (end_of_epoch ? "epoch " + std::to_string(std::lround(p.epoch))
                          : "step " + std::to_string(p.step))
         << ": train " << losses(p.train) << " | test " << run.task->summarize(p.test) << "\n";
   };
-  const models::TrainReport report = trainer.fit(callbacks);
-  write_run_files(out, run, report);
-  write_checkpoint(out, run);
+  // After every epoch the run's files and a checkpoint to resume from: a run stopped by a fault
+  // or by the user keeps what it finished.
+  callbacks.on_epoch_end = [&](size_t epoch) {
+    write_run_files(out, run, trainer.report());
+    write_checkpoint(out, run, &trainer);
+    if (extra.on_epoch_end) extra.on_epoch_end(epoch);
+  };
+  models::TrainReport report;
+  try {
+    report = trainer.fit(callbacks);
+  } catch (const models::NonFiniteLoss& e) {
+    const size_t done = trainer.epochs_done();
+    throw models::NonFiniteLoss(
+        std::string(e.what()) + "\n" +
+        (done == 0
+             ? "no epoch had finished: nothing was written"
+             : "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
+                   std::to_string(done) + " and the checkpoint of epoch " + std::to_string(done) +
+                   " (tinyrec train --resume " + out + " continues from it)"));
+  }
   nlohmann::json test = report.test;
   test.erase("gates");  // metrics.json has them; the summary line stays short
   std::cout << nlohmann::json{{"model", run.config.model},
@@ -69,7 +148,7 @@ void train(const models::RunConfig& config, const std::string& out, bool quiet) 
   log << "wrote " << out << "/metrics.json, curve.csv, curve.svg and checkpoint/\n";
 }
 
-}  // namespace
+namespace {}  // namespace
 
 void add_train_command(CLI::App& app, const Prescan& scan) {
   CLI::App* cmd = app.add_subcommand(
@@ -78,9 +157,18 @@ void add_train_command(CLI::App& app, const Prescan& scan) {
       "NAME --help` lists that model's, its task's and its data set's flags.");
   auto flags = std::make_shared<std::unique_ptr<RunFlags>>();
   if (scan.subcommand == "train") *flags = std::make_unique<RunFlags>(*cmd, scan);
-  cmd->callback([flags] {
+  cmd->callback([flags, cmd] {
     const RunFlags& f = **flags;
-    train(f.config(), f.out, f.quiet);
+    if (f.resume.empty()) {
+      train_and_write(f.config(), f.out, f.quiet);
+      return;
+    }
+    if (cmd_has(*cmd, "--config"))
+      throw std::invalid_argument("--resume and --config cannot be combined");
+    if (cmd_has(*cmd, "--out") && fs::path(f.out) != fs::path(f.resume))
+      throw std::invalid_argument("--resume " + f.resume +
+                                  " continues in its own folder; leave out --out");
+    train_and_write(f.config(), f.resume, f.quiet, f.resume);
   });
 }
 

@@ -46,6 +46,11 @@ class BatchOrder {
   bool next(std::vector<size_t>& rows);
   // The visiting order of the current epoch.
   const std::vector<size_t>& order() const { return order_; }
+  // The generator the next epoch's permutation is drawn from.
+  const std::mt19937_64& generator() const { return rng_; }
+  // Continues from a saved generator(): each epoch's permutation is drawn afresh from the identity
+  // order, so the generator alone decides what the next start_epoch() visits.
+  void set_generator(const std::mt19937_64& generator) { rng_ = generator; }
 
  private:
   std::vector<size_t> order_;

@@ -50,6 +50,9 @@ class ClickTask : public Task {
   nlohmann::json model_shape() const override { return ctr_shape(data_); }
   size_t train_size() const override { return data_.train.size(); }
   LossTerms<float> loss_terms(Model<float>& model, const std::vector<size_t>& rows) override;
+  std::vector<std::pair<std::string, std::mt19937_64*>> generators() override {
+    return {{"negatives", &negative_rng_}};
+  }
   // {"auc", "gauc", "logloss", "samples"}; AUC and GAUC are null where undefined (one class).
   nlohmann::json evaluate(Model<float>& model, size_t batch_size) override;
   std::string summarize(const nlohmann::json& metrics) const override;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ class Task {
   // Meta-learning overrides it.
   virtual LossValues train_step(Model<float>& model, nn::Optimizer<float>& optimizer,
                                 const std::vector<size_t>& rows);
+  // The generators a training step draws from (negative samples, ...), by name: a checkpoint
+  // keeps their states, so a resumed run draws what an uninterrupted one would.
+  virtual std::vector<std::pair<std::string, std::mt19937_64*>> generators() { return {}; }
 
   // Metrics on the test split, in evaluation mode (the model's mode is restored).
   virtual nlohmann::json evaluate(Model<float>& model, size_t batch_size) = 0;

@@ -2,9 +2,13 @@
 #include "models/trainer.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "data/batching.hpp"
+#include "nn/checkpoint.hpp"
 
 namespace tinyrec::models {
 
@@ -87,12 +91,19 @@ struct Trainer::State {
   Model<float>& model;
   TrainOptions options;
   std::unique_ptr<nn::Optimizer<float>> optimizer;
+  data::BatchOrder order;
+  TrainReport report;
+  size_t epochs_done = 0;
+  double train_seconds = 0;  // training time of the finished epochs, evaluation excluded
+  size_t train_rows = 0;
 };
 
 Trainer::Trainer(Task& task, Model<float>& model, const TrainOptions& options)
-    : state_(new State{
-          task, model, options,
-          nn::make_optimizer<float>(options.optimizer, model.parameters(), options.lr)}) {}
+    : state_(
+          new State{task, model, options,
+                    nn::make_optimizer<float>(options.optimizer, model.parameters(), options.lr),
+                    data::BatchOrder(task.train_size(), options.batch_size, true, options.seed),
+          TrainReport{}}) {}
 
 Trainer::~Trainer() = default;
 
@@ -100,19 +111,35 @@ nn::Optimizer<float>& Trainer::optimizer() {
   return *state_->optimizer;
 }
 
+const TrainReport& Trainer::report() const {
+  return state_->report;
+}
+
+size_t Trainer::epochs_done() const {
+  return state_->epochs_done;
+}
+
 LossValues Trainer::step(const std::vector<size_t>& rows) {
   return state_->task.train_step(state_->model, *state_->optimizer, rows);
 }
+
+namespace {
+
+std::string losses_text(const LossValues& values) {
+  std::ostringstream os;
+  os.precision(6);
+  for (const auto& [name, v] : values) os << (os.tellp() > 0 ? ", " : "") << name << " " << v;
+  return os.str();
+}
+
+}  // namespace
 
 TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
   State& s = *state_;
   const TrainOptions& o = s.options;
   if (s.task.train_size() == 0) throw std::invalid_argument("the training split is empty");
-  data::BatchOrder order(s.task.train_size(), o.batch_size, true, o.seed);
-  const size_t steps = order.num_batches();
-  TrainReport report;
-  double train_seconds = 0;
-  size_t train_rows = 0;
+  const size_t steps = s.order.num_batches();
+  TrainReport& report = s.report;
   LossSums since_point;
   auto add_point = [&](bool end_of_epoch) {
     CurvePoint p;
@@ -125,23 +152,30 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
     if (callbacks.on_point) callbacks.on_point(report.curve.back(), end_of_epoch);
   };
   std::vector<size_t> rows;
-  for (size_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    order.start_epoch();
+  LossValues last_finite;
+  size_t last_epoch = 0, last_step = 0;
+  for (size_t epoch = s.epochs_done + 1; epoch <= o.epochs; ++epoch) {
+    s.order.start_epoch();
     LossSums epoch_sums;
     size_t step = 0;
     double epoch_seconds = 0;
-    while (order.next(rows)) {
+    while (s.order.next(rows)) {
       const auto t0 = std::chrono::steady_clock::now();
       LossValues loss;
       try {
         loss = s.task.train_step(s.model, *s.optimizer, rows);
       } catch (const NonFiniteLoss& e) {
-        throw NonFiniteLoss("training stopped at epoch " + std::to_string(epoch) + ", step " +
-                            std::to_string(step + 1) + ": " + e.what());
+        std::string msg = "training stopped at epoch " + std::to_string(epoch) + ", step " +
+                          std::to_string(step + 1) + ": " + e.what();
+        if (!last_finite.empty())
+          msg += "; the last finite loss was " + losses_text(last_finite) + " (epoch " +
+                 std::to_string(last_epoch) + ", step " + std::to_string(last_step) + ")";
+        throw NonFiniteLoss(msg);
       }
       epoch_seconds += seconds_since(t0);
       ++step;
       ++report.steps;
+      last_finite = loss, last_epoch = epoch, last_step = step;
       epoch_sums.add(loss, rows.size());
       since_point.add(loss, rows.size());
       if (callbacks.on_step)
@@ -149,13 +183,148 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
             {epoch, step, steps, epoch_sums.means(), double(epoch_sums.rows) / epoch_seconds});
       if (o.eval_every > 0 && report.steps % o.eval_every == 0 && step < steps) add_point(false);
     }
-    train_seconds += epoch_seconds;
-    train_rows += epoch_sums.rows;
+    s.train_seconds += epoch_seconds;
+    s.train_rows += epoch_sums.rows;
     add_point(true);
+    s.epochs_done = epoch;
+    report.test = report.curve.back().test;
+    report.samples_per_second = double(s.train_rows) / s.train_seconds;
+    if (callbacks.on_epoch_end) callbacks.on_epoch_end(epoch);
   }
-  report.test = report.curve.back().test;
-  report.samples_per_second = double(train_rows) / train_seconds;
   return report;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string generator_text(const std::mt19937_64& g) {
+  std::ostringstream os;
+  os << g;
+  return os.str();
+}
+
+std::mt19937_64 parse_generator(const std::string& text, const std::string& where) {
+  std::istringstream is(text);
+  std::mt19937_64 g;
+  is >> g;
+  std::string rest;
+  if (is.fail() || (is >> rest))
+    throw std::runtime_error(where + " is not the state of a 64-bit Mersenne Twister");
+  return g;
+}
+
+// Every generator a run draws from while training, by name.
+std::vector<std::pair<std::string, std::mt19937_64*>> run_generators(Task& task,
+                                                                     Model<float>& model) {
+  std::vector<std::pair<std::string, std::mt19937_64*>> out;
+  for (const auto& [name, g] : task.generators()) out.emplace_back("task." + name, g);
+  for (const auto& [name, g] : model.named_generators()) out.emplace_back("model." + name, g);
+  return out;
+}
+
+}  // namespace
+
+void Trainer::save_state(const std::string& dir) const {
+  const State& s = *state_;
+  json curve = json::array();
+  for (const auto& p : s.report.curve)
+    curve.push_back({{"step", p.step}, {"epoch", p.epoch}, {"train", p.train}, {"test", p.test}});
+  json generators = json::object();
+  generators["batch_order"] = generator_text(s.order.generator());
+  for (const auto& [name, g] : run_generators(s.task, s.model))
+    generators[name] = generator_text(*g);
+  const json state = {{"format", "tinyrec-train-state"},
+                      {"version", 1},
+                      {"optimizer", s.options.optimizer},
+                      {"epochs_done", s.epochs_done},
+                      {"steps", s.report.steps},
+                      {"steps_per_epoch", s.order.num_batches()},
+                      {"train_seconds", s.train_seconds},
+                      {"train_rows", s.train_rows},
+                      {"curve", curve},
+                      {"generators", generators}};
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path path = fs::path(dir) / "train_state.json";
+  std::ofstream f(path);
+  f << state.dump(2) << "\n";
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+  nn::save_optimizer_state(*s.optimizer, s.model.named_parameters(),
+                           (fs::path(dir) / "optimizer").string());
+}
+
+void Trainer::load_state(const std::string& dir) {
+  State& s = *state_;
+  const fs::path path = fs::path(dir) / "train_state.json";
+  json state;
+  {
+    std::ifstream f(path);
+    if (!f) throw std::runtime_error("cannot open " + path.string());
+    try {
+      state = json::parse(f);
+    } catch (const json::exception& e) {
+      throw std::runtime_error(path.string() + ": not valid JSON: " + e.what());
+    }
+  }
+  const std::string where = path.string();
+  try {
+    if (state.value("format", "") != "tinyrec-train-state" || state.value("version", 0) != 1)
+      throw std::runtime_error(
+          "not a tinyrec training state (format tinyrec-train-state, version 1)");
+    if (state.at("optimizer").get<std::string>() != s.options.optimizer)
+      throw std::runtime_error("saved with optimizer " + state.at("optimizer").get<std::string>() +
+                               ", resumed with " + s.options.optimizer);
+    if (state.at("steps_per_epoch").get<size_t>() != s.order.num_batches())
+      throw std::runtime_error(
+          "saved with " + state.at("steps_per_epoch").dump() + " steps per epoch, this run has " +
+          std::to_string(s.order.num_batches()) + " (another data set or batch size)");
+    const json& generators = state.at("generators");
+    auto mine = run_generators(s.task, s.model);
+    if (generators.size() != mine.size() + 1)
+      throw std::runtime_error("holds " + std::to_string(generators.size()) +
+                               " generator states, this run has " +
+                               std::to_string(mine.size() + 1));
+    // Parse everything before changing anything, so a bad file leaves the trainer as it was.
+    const std::mt19937_64 order = parse_generator(generators.at("batch_order").get<std::string>(),
+                                                  where + ": generators.batch_order");
+    std::vector<std::mt19937_64> values;
+    for (const auto& [name, g] : mine) {
+      if (!generators.contains(name))
+        throw std::runtime_error("has no state for the generator " + name);
+      values.push_back(
+          parse_generator(generators.at(name).get<std::string>(), where + ": generators." + name));
+    }
+    TrainReport report;
+    for (const auto& p : state.at("curve")) {
+      CurvePoint c;
+      c.step = p.at("step").get<size_t>();
+      c.epoch = p.at("epoch").get<double>();
+      c.train = p.at("train").get<LossValues>();
+      c.test = p.at("test");
+      report.curve.push_back(std::move(c));
+    }
+    report.steps = state.at("steps").get<size_t>();
+    const size_t epochs_done = state.at("epochs_done").get<size_t>();
+    if (epochs_done == 0 || report.curve.empty())
+      throw std::runtime_error("records no finished epoch");
+    nn::load_optimizer_state(*s.optimizer, s.model.named_parameters(),
+                             (fs::path(dir) / "optimizer").string());
+    s.order.set_generator(order);
+    for (size_t k = 0; k < mine.size(); ++k) *mine[k].second = values[k];
+    s.train_seconds = state.at("train_seconds").get<double>();
+    s.train_rows = state.at("train_rows").get<size_t>();
+    report.test = report.curve.back().test;
+    report.samples_per_second = s.train_seconds > 0 ? double(s.train_rows) / s.train_seconds : 0;
+    s.report = std::move(report);
+    s.epochs_done = epochs_done;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(where + ": " + e.what());
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    if (m.rfind(where, 0) == 0 || m.rfind("load_optimizer_state", 0) == 0) throw;
+    throw std::runtime_error(where + ": " + m);
+  }
 }
 
 }  // namespace tinyrec::models

@@ -84,6 +84,8 @@ struct TrainCallbacks {
   std::function<void(const StepInfo&)> on_step;
   // After each point of the curve; `end_of_epoch` on the point that closes an epoch.
   std::function<void(const CurvePoint&, bool end_of_epoch)> on_point;
+  // After each epoch, its point on the curve included: where a run writes its checkpoint.
+  std::function<void(size_t epoch)> on_epoch_end;
 };
 
 class Trainer {
@@ -93,9 +95,25 @@ class Trainer {
   // One optimizer step on training rows `rows`; returns each loss term's value. A non-finite loss
   // throws NonFiniteLoss (nothing updated).
   LossValues step(const std::vector<size_t>& rows);
-  // The whole run. A non-finite loss throws NonFiniteLoss naming the epoch and step.
+  // The whole run, or what is left of it after load_state(): epochs epochs_done() + 1 to the
+  // options' last. A non-finite loss throws NonFiniteLoss naming the epoch, the step and the last
+  // finite loss; report() then holds the finished epochs.
   TrainReport fit(const TrainCallbacks& callbacks = {});
   nn::Optimizer<float>& optimizer();
+  // What fit() has done so far: the curve, the steps and the throughput of finished epochs.
+  const TrainReport& report() const;
+  size_t epochs_done() const;
+
+  // Everything continuing needs besides the weights, written into `dir`: train_state.json (epochs
+  // and steps done, the curve so far, the states of the batch order's, the task's and the model's
+  // generators) and optimizer/ (nn::save_optimizer_state). Call it between epochs.
+  void save_state(const std::string& dir) const;
+  // Reads what save_state wrote into this trainer, built over a fresh run of the same
+  // configuration whose weights were loaded from the same checkpoint; fit() then continues with
+  // the next epoch and ends with the weights an uninterrupted run would have, bit for bit. Throws
+  // std::runtime_error naming the file and what does not match (another optimizer, model or
+  // generator set).
+  void load_state(const std::string& dir);
 
  private:
   struct State;

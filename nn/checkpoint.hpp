@@ -6,6 +6,7 @@
 #include <string>
 
 #include "nn/module.hpp"
+#include "nn/optim.hpp"
 
 namespace tinyrec::nn {
 
@@ -21,8 +22,20 @@ void save_checkpoint(const Module<T>& module, const std::string& dir);
 // Everything is read and checked before anything is written, so on error the module is
 // untouched. Throws std::runtime_error naming the tensor and file for a missing file, a shape
 // mismatch (with both shapes), an unsupported dtype, or a .npy file in `dir` that matches no
-// tensor of the module. Files other than *.npy (such as manifest.json) are ignored.
+// tensor of the module. Every mismatch is listed in the one error, not only the first. Files other
+// than *.npy (such as manifest.json) are ignored.
 template <class T>
 void load_checkpoint(Module<T>& module, const std::string& dir);
+
+// An optimizer's state (Optimizer::state_slots) as DIR/SLOT/PARAM.npy, one file per parameter that
+// has state, named by `params` (the optimizer's parameters with their dotted names, in its order),
+// and the step counts as DIR/COUNT.npy (int64, one per parameter). `dir` is created if missing.
+template <class T>
+void save_optimizer_state(Optimizer<T>& optimizer, const Named<T>& params, const std::string& dir);
+// Reads what save_optimizer_state wrote back into an optimizer of the same kind over the same
+// parameters. Checks every file's name, shape and dtype first and lists each mismatch in one
+// error; on error the optimizer is untouched.
+template <class T>
+void load_optimizer_state(Optimizer<T>& optimizer, const Named<T>& params, const std::string& dir);
 
 }  // namespace tinyrec::nn

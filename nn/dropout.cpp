@@ -7,6 +7,7 @@ namespace tinyrec::nn {
 
 template <class T>
 Dropout<T>::Dropout(double p, uint64_t seed) : p_(p), rng_(seed) {
+  this->register_generator("rng", rng_);
   if (!(p >= 0 && p <= 1))
     throw std::invalid_argument("Dropout: p must be in [0, 1], got " + std::to_string(p));
 }

@@ -26,6 +26,19 @@ void Module<T>::register_module(const std::string& name, Module& child) {
 }
 
 template <class T>
+void Module<T>::register_generator(const std::string& name, std::mt19937_64& generator) {
+  generators_.emplace_back(name, &generator);
+}
+
+template <class T>
+std::vector<std::pair<std::string, std::mt19937_64*>> Module<T>::named_generators() {
+  std::vector<std::pair<std::string, std::mt19937_64*>> out = generators_;
+  for (const auto& [name, child] : children_)
+    for (const auto& [sub, g] : child->named_generators()) out.emplace_back(name + "." + sub, g);
+  return out;
+}
+
+template <class T>
 void Module<T>::collect(const std::string& prefix, Named<T>& out, bool buffers) const {
   for (const auto& [name, t] : buffers ? buffers_ : params_) out.emplace_back(prefix + name, t);
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, buffers);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,9 @@ class Module {
   // State that is saved but not trained (running statistics of BatchNorm and Dice).
   Named<T> named_buffers() const;
   size_t parameter_count() const;  // number of scalar parameters
+  // The generators training draws from (dropout masks), depth first, named by dotted path: a
+  // checkpoint keeps their states, so a resumed run draws what an uninterrupted one would.
+  std::vector<std::pair<std::string, std::mt19937_64*>> named_generators();
 
   // Training mode uses mini-batch statistics and dropout; evaluation uses running statistics.
   void train(bool on = true);
@@ -41,6 +45,7 @@ class Module {
   Tensor<T> register_parameter(const std::string& name, Tensor<T> p);
   Tensor<T> register_buffer(const std::string& name, Tensor<T> b);
   void register_module(const std::string& name, Module& child);
+  void register_generator(const std::string& name, std::mt19937_64& generator);
   // Called on every module when train()/eval() switch; layers with modes may override.
   virtual void on_mode_change(bool /*training*/) {}
 
@@ -48,6 +53,7 @@ class Module {
   void collect(const std::string& prefix, Named<T>& out, bool buffers) const;
   Named<T> params_, buffers_;
   std::vector<std::pair<std::string, Module*>> children_;
+  std::vector<std::pair<std::string, std::mt19937_64*>> generators_;
   bool training_ = true;
 };
 

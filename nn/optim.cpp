@@ -58,7 +58,6 @@ SGD<T>::SGD(std::vector<Tensor<T>> params, double lr, double momentum, double we
     : Optimizer<T>(std::move(params), lr), momentum_(momentum), weight_decay_(weight_decay) {
   if (!(momentum >= 0)) throw std::invalid_argument("SGD: momentum must be >= 0");
   if (!(weight_decay >= 0)) throw std::invalid_argument("SGD: weight_decay must be >= 0");
-  started_.assign(this->params_.size(), false);
 }
 
 template <class T>
@@ -69,9 +68,8 @@ void SGD<T>::update(size_t index, T* w, const T* g, size_t n) {
     for (size_t k = 0; k < n; ++k) w[k] -= lr * (g[k] + wd * w[k]);
     return;
   }
+  const bool first = buf_.size() <= index || buf_[index].empty();
   std::vector<T>& buf = this->state(buf_, index);
-  const bool first = !started_[index];
-  started_[index] = true;
   for (size_t k = 0; k < n; ++k) {
     const T d = g[k] + wd * w[k];
     buf[k] = first ? d : mu * buf[k] + d;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/ops.hpp"
@@ -27,6 +28,16 @@ class Optimizer {
   void set_lr(double lr);
   const std::vector<Tensor<T>>& params() const { return params_; }
 
+  // What a checkpoint must keep to continue training exactly where it stopped: per-parameter
+  // arrays by slot name ("m", "v", ...; an array is empty while its parameter has not been updated)
+  // and per-parameter step counts. The pointers refer to the optimizer's own storage, so a loader
+  // writes through them.
+  struct StateSlots {
+    std::vector<std::pair<std::string, std::vector<std::vector<T>>*>> arrays;
+    std::vector<std::pair<std::string, std::vector<uint64_t>*>> counts;
+  };
+  virtual StateSlots state_slots() = 0;
+
  protected:
   // Updates the n values w of parameter `index` from its gradient g.
   virtual void update(size_t index, T* w, const T* g, size_t n) = 0;
@@ -47,10 +58,12 @@ class SGD : public Optimizer<T> {
  protected:
   void update(size_t index, T* w, const T* g, size_t n) override;
 
+ public:
+  typename Optimizer<T>::StateSlots state_slots() override { return {{{"momentum", &buf_}}, {}}; }
+
  private:
   double momentum_, weight_decay_;
-  std::vector<std::vector<T>> buf_;
-  std::vector<bool> started_;
+  std::vector<std::vector<T>> buf_;  // empty until the first update: then buf = d
 };
 
 // Duchi et al. (2011): s ← s + d², w ← w − lr·d / (√s + eps), d = g + wd·w. The accumulator
@@ -64,6 +77,9 @@ class Adagrad : public Optimizer<T> {
 
  protected:
   void update(size_t index, T* w, const T* g, size_t n) override;
+
+ public:
+  typename Optimizer<T>::StateSlots state_slots() override { return {{{"sum", &sum_}}, {}}; }
 
  private:
   double initial_accumulator_, eps_, weight_decay_;
@@ -81,6 +97,11 @@ class Adam : public Optimizer<T> {
 
  protected:
   void update(size_t index, T* w, const T* g, size_t n) override;
+
+ public:
+  typename Optimizer<T>::StateSlots state_slots() override {
+    return {{{"m", &m_}, {"v", &v_}}, {{"t", &t_}}};
+  }
 
  private:
   double beta1_, beta2_, eps_, weight_decay_;
