@@ -17,11 +17,12 @@ void add_bench_command(CLI::App& app, const Prescan& scan);      // cli/bench_co
 void add_models_command(CLI::App& app);                          // cli/models_command.cpp
 void add_experiment_command(CLI::App& app);                      // cli/experiment_command.cpp
 
-// What `tinyrec train` does once its flags are read: trains `config`, writing OUT's run files and
-// a checkpoint after every epoch; with `resume` (a run folder, then also `out`) it continues that
-// run from its last checkpoint. A non-finite loss throws NonFiniteLoss saying what was kept.
-// `extra` callbacks run beside the command's own (tests use them to stop or poison a run).
-void train_and_write(const models::RunConfig& config, const std::string& out, bool quiet,
+// What `tinyrec train` does once its flags are read: trains `run` (just built), writing OUT's run
+// files and a checkpoint after every epoch; with `resume` (a run folder, then also `out`) it
+// continues that run from its last checkpoint, refusing a configuration that differs from the
+// saved one in anything but the epochs. A non-finite loss throws NonFiniteLoss saying what was
+// kept. `extra` callbacks run beside the command's own (tests use them to stop or poison a run).
+void train_and_write(models::Run& run, const std::string& out, bool quiet,
                      const std::string& resume = "", const models::TrainCallbacks& extra = {});
 
 }  // namespace tinyrec::cli

@@ -49,8 +49,9 @@ std::vector<std::string> differences(const models::RunConfig& config,
 
 }  // namespace
 
-void train_and_write(const models::RunConfig& config, const std::string& out, bool quiet,
+void train_and_write(models::Run& run, const std::string& out, bool quiet,
                      const std::string& resume, const models::TrainCallbacks& extra) {
+  const models::RunConfig& config = run.config;
   std::string checkpoint;
   if (!resume.empty()) {
     try {
@@ -77,7 +78,6 @@ void train_and_write(const models::RunConfig& config, const std::string& out, bo
   } else {
     prepare_out_dir(out);
   }
-  models::Run run = models::build_run(config);
   std::ostream& log = std::cerr;
   log << "tinyrec train: " << run.config.model << " on " << run.task->describe() << ", "
       << run.model->parameter_count() << " parameters\n";
@@ -160,7 +160,9 @@ void add_train_command(CLI::App& app, const Prescan& scan) {
   cmd->callback([flags, cmd] {
     const RunFlags& f = **flags;
     if (f.resume.empty()) {
-      train_and_write(f.config(), f.out, f.quiet);
+      prepare_out_dir(f.out);  // before the data is loaded: a bad --out fails at once
+      models::Run run = models::build_run(f.config());
+      train_and_write(run, f.out, f.quiet);
       return;
     }
     if (cmd_has(*cmd, "--config"))
@@ -168,7 +170,8 @@ void add_train_command(CLI::App& app, const Prescan& scan) {
     if (cmd_has(*cmd, "--out") && fs::path(f.out) != fs::path(f.resume))
       throw std::invalid_argument("--resume " + f.resume +
                                   " continues in its own folder; leave out --out");
-    train_and_write(f.config(), f.resume, f.quiet, f.resume);
+    models::Run run = models::build_run(f.config());
+    train_and_write(run, f.resume, f.quiet, f.resume);
   });
 }
 

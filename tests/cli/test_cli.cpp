@@ -2,6 +2,8 @@
 // its files, eval and predict read its checkpoint back, gradcheck passes.
 #include <doctest/doctest.h>
 
+#include "cli_run.hpp"
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -13,31 +15,9 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-
-struct Run {
-  int status;
-  std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = std::string(TINYREC_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
-}
-
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("tinyrec_cli_test_" + name);
-  fs::remove_all(p);
-  return p;
-}
-
-}  // namespace
+using tinyrec_test::run;
+using tinyrec_test::scratch;
+using Run = tinyrec_test::CliRun;
 
 TEST_CASE("cli: --help on every subcommand") {
   for (const char* sub : {"train", "eval", "predict", "gradcheck", "bench", "models"}) {

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -177,9 +178,15 @@ TEST_CASE("checkpoint: errors name the tensor and the file, and leave the module
   SUBCASE("shape mismatch") {
     Net<float> wider(9, 5);
     const std::string msg = message_of([&] { load_checkpoint(wider, dir.str()); });
-    CHECK(msg == "load_checkpoint: tensor 'mlp.layers.0.weight' has shape [6, 5] in the module " +
-                     std::string("but [6, 4] in ") +
-                     (dir.path / "mlp.layers.0.weight.npy").string());
+    CHECK(msg.find("load_checkpoint: tensor 'mlp.layers.0.weight' has shape [6, 5] in the module " +
+                   std::string("but [6, 4] in ") + (dir.path / "mlp.layers.0.weight.npy").string() +
+                   "\n") == 0);
+    // Every other mismatch too, one per line.
+    CHECK(msg.find(
+              "\n  and tensor 'mlp.layers.3.weight' has shape [5, 1] in the module but [4, 1]") !=
+          std::string::npos);
+    // 6 parameters and 4 running statistics (BatchNorm's and Dice's) change with the width.
+    CHECK(std::count(msg.begin(), msg.end(), '\n') == 9);
   }
   SUBCASE("unexpected file") {
     save_npy((dir.path / "extra.weight.npy").string(), xt::xarray<float>{1.0f});
@@ -193,6 +200,19 @@ TEST_CASE("checkpoint: errors name the tensor and the file, and leave the module
     save_npy((dir.path / "items.weight.npy").string(), xt::xarray<int64_t>{{1, 2, 3}});
     const std::string msg = message_of([&] { load_checkpoint(target, dir.str()); });
     CHECK(msg.find("has dtype '<i8'; expected float32 or float64") != std::string::npos);
+  }
+  SUBCASE("every mismatch at once, a truncated file among them") {
+    fs::remove(dir.path / "mlp.layers.3.bias.npy");
+    const fs::path items = dir.path / "items.weight.npy";
+    fs::resize_file(items, fs::file_size(items) - 7);
+    save_npy((dir.path / "extra.weight.npy").string(), xt::xarray<float>{1.0f});
+    const std::string msg = message_of([&] { load_checkpoint(target, dir.str()); });
+    CHECK(msg.find("load_checkpoint: " + (dir.path / "extra.weight.npy").string() +
+                   " matches no parameter or buffer of the module") == 0);
+    CHECK(msg.find("\n  and npy file '" + items.string() + "'") != std::string::npos);
+    CHECK(msg.find("truncated") != std::string::npos);
+    CHECK(msg.find("\n  and '" + dir.str() + "' has no file for tensor 'mlp.layers.3.bias'") !=
+          std::string::npos);
   }
   SUBCASE("not a directory") {
     CHECK_THROWS_WITH_AS(

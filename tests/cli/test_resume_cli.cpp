@@ -1,0 +1,116 @@
+// `tinyrec train --resume`: an interrupted run continues to the weights of one never stopped; what
+// cannot be resumed says why; a run that meets a NaN keeps its finished epochs' files.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "cli_run.hpp"
+#include "models/trainer.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using tinyrec_test::run;
+using tinyrec_test::scratch;
+
+namespace {
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+json metrics_without_timing(const fs::path& out) {
+  json m = json::parse(read_bytes(out / "metrics.json"));
+  m["train"].erase("samples_per_second");
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("cli: a run stopped after epoch 1 and resumed ends with the same files, bit for bit") {
+  const fs::path stopped = scratch("resume_a"), whole = scratch("resume_b");
+  // dien: its task draws negative samples, so the resumed run must continue that generator too.
+  const std::string run_flags = "--model dien --users 120 --batch-size 32 --quiet";
+  const auto first = run("train " + run_flags + " --epochs 1 --out " + stopped.string());
+  REQUIRE_MESSAGE(first.status == 0, first.output);
+  CHECK(fs::is_regular_file(stopped / "checkpoint" / "train_state.json"));
+  CHECK(fs::is_directory(stopped / "checkpoint" / "optimizer"));
+  const auto resumed = run("train --resume " + stopped.string() + " --epochs 2 --quiet");
+  REQUIRE_MESSAGE(resumed.status == 0, resumed.output);
+  CHECK(resumed.output.find("resuming after epoch 1 of 2") != std::string::npos);
+  const auto straight = run("train " + run_flags + " --epochs 2 --out " + whole.string());
+  REQUIRE_MESSAGE(straight.status == 0, straight.output);
+
+  size_t compared = 0;
+  for (const auto& e : fs::recursive_directory_iterator(whole / "checkpoint")) {
+    if (!e.is_regular_file() || e.path().extension() != ".npy") continue;
+    const fs::path twin = stopped / fs::relative(e.path(), whole);
+    CAPTURE(twin);
+    CHECK(read_bytes(e.path()) == read_bytes(twin));
+    ++compared;
+  }
+  CHECK(compared > 20);  // the weights and the optimizer's moments
+  CHECK(metrics_without_timing(stopped) == metrics_without_timing(whole));
+  CHECK(read_bytes(stopped / "curve.csv") == read_bytes(whole / "curve.csv"));
+  CHECK(!fs::exists(stopped / "checkpoint.tmp"));
+  CHECK(!fs::exists(stopped / "checkpoint.old"));
+
+  // What cannot be resumed says why, and changes nothing.
+  const std::string before = read_bytes(stopped / "metrics.json");
+  const auto finished = run("train --resume " + stopped.string() + " --epochs 2 --quiet");
+  CHECK(finished.status != 0);
+  CHECK(finished.output.find("the run has finished its 2 epochs; pass --epochs N with N > 2") !=
+        std::string::npos);
+  const auto changed = run("train --resume " + stopped.string() + " --epochs 3 --lr 0.5 --quiet");
+  CHECK(changed.status != 0);
+  CHECK(changed.output.find("only --epochs may change when resuming; these settings differ from "
+                            "the run's: train.lr") != std::string::npos);
+  const auto elsewhere =
+      run("train --resume " + stopped.string() + " --epochs 3 --out " + whole.string());
+  CHECK(elsewhere.status != 0);
+  CHECK(elsewhere.output.find("continues in its own folder; leave out --out") != std::string::npos);
+  const fs::path nothing = scratch("resume_nothing");
+  const auto missing = run("train --resume " + nothing.string() + " --epochs 3");
+  CHECK(missing.status != 0);
+  CHECK(missing.output.find("--resume " + nothing.string() + " holds no checkpoint/ folder") !=
+        std::string::npos);
+  CHECK(read_bytes(stopped / "metrics.json") == before);
+}
+
+TEST_CASE("cli: a NaN in epoch 2 keeps epoch 1's files and checkpoint, and says so") {
+  const fs::path out = scratch("nan_keep");
+  tinyrec::models::RunConfig config;
+  config.model = "din";
+  config.data_options = {{"users", 120}};
+  config.train.epochs = 3;
+  tinyrec::models::Run r = tinyrec::models::build_run(config);
+  tinyrec::models::TrainCallbacks poison;
+  poison.on_epoch_end = [&](size_t epoch) {  // a fault after epoch 1's checkpoint was written
+    if (epoch == 1)
+      r.model->parameters().back().data()[0] = std::numeric_limits<float>::quiet_NaN();
+  };
+  std::string msg;
+  try {
+    tinyrec::cli::train_and_write(r, out.string(), true, "", poison);
+  } catch (const tinyrec::models::NonFiniteLoss& e) {
+    msg = e.what();
+  }
+  CHECK(msg.find("training stopped at epoch 2, step 1") != std::string::npos);
+  CHECK(msg.find("the last finite loss was click ") != std::string::npos);
+  CHECK(msg.find("kept " + out.string() + "/metrics.json, curve.csv and curve.svg of epochs 1-1 " +
+                 "and the checkpoint of epoch 1") != std::string::npos);
+  const json m = json::parse(read_bytes(out / "metrics.json"));
+  CHECK(m.at("curve").size() == 1);
+  CHECK(m.at("train").at("epochs") == 1.0);
+  CHECK(m.at("test").at("auc").get<double>() > 0);
+  // The kept checkpoint is epoch 1's, finite, and resumable.
+  const json state = json::parse(read_bytes(out / "checkpoint" / "train_state.json"));
+  CHECK(state.at("epochs_done") == 1);
+  const auto resumed = run("train --resume " + out.string() + " --epochs 2 --quiet");
+  CHECK_MESSAGE(resumed.status == 0, resumed.output);
+}
