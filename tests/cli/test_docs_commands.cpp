@@ -407,6 +407,12 @@ struct PageRun {
       args.push_back(flag);
       if (!value.empty()) args.push_back(value);
     };
+    if (sub == "train" && find_flag(args, "--resume") >= 0) {
+      // The run it continues was shrunk to one epoch; nothing else may change.
+      set("--epochs", "2");
+      set("--quiet", "");
+      return;
+    }
     set("--epochs", "1");
     if (sub == "train") set("--quiet", "");
     if (sub == "bench") set("--steps", "3"), set("--warmup", "1");
