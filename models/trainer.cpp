@@ -99,11 +99,10 @@ struct Trainer::State {
 };
 
 Trainer::Trainer(Task& task, Model<float>& model, const TrainOptions& options)
-    : state_(
-          new State{task, model, options,
-                    nn::make_optimizer<float>(options.optimizer, model.parameters(), options.lr),
-                    data::BatchOrder(task.train_size(), options.batch_size, true, options.seed),
-          TrainReport{}}) {}
+    : state_(new State{task, model, options,
+                       nn::make_optimizer<float>(options.optimizer, model.parameters(), options.lr),
+                       data::BatchOrder(task.train_size(), options.batch_size, true, options.seed),
+                       TrainReport{}}) {}
 
 Trainer::~Trainer() = default;
 
