@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The sanitizer preset: tinyrec, every test and tutorial built by clang with AddressSanitizer and
+# UndefinedBehaviorSanitizer (and the fuzz programs, instrumented for libFuzzer), the whole suite
+# run under them, then a short fuzz run of every reader (FUZZ_SECONDS each, default 60).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/.ci/deps.sh"
+if ! command -v clang++ >/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq clang
+fi
+build="$root/build-sanitize"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+  -DTINYREC_SANITIZE=ON -DTINYREC_FUZZ=ON >/dev/null
+cmake --build "$build" -j "$(nproc)"
+(cd "$build" && ctest --output-on-failure -j "$(nproc)")
+bash "$root/tests/fuzz/run.sh" "$build" "${FUZZ_SECONDS:-60}"
