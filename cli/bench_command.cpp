@@ -18,7 +18,7 @@ void add_bench_command(CLI::App& app, const Prescan& scan) {
   CLI::App* cmd = app.add_subcommand(
       "bench", "Time training steps on synthetic data (every history full length); prints JSON");
   cmd->add_option("--steps", a->steps, "Timed steps")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number_in(1, 1000000000))
       ->capture_default_str();
   cmd->add_option("--warmup", a->warmup, "Untimed steps first")->capture_default_str();
   if (scan.subcommand == "bench") a->flags = std::make_unique<RunFlags>(*cmd, scan, true);

@@ -295,26 +295,26 @@ void add_experiment_command(CLI::App& app) {
       ->check(CLI::IsMember({"mmoe-correlation"}))
       ->capture_default_str();
   cmd->add_option("--seeds", a->seeds, "Repetitions (data, weights and batch order seeded 1..N)")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number_in(1, 10000000))
       ->capture_default_str();
   cmd->add_option("--epochs", a->epochs, "Training epochs of every run")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number_in(1, 10000000))
       ->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "Mini-batch size")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number_in(1, 10000000))
       ->capture_default_str();
   cmd->add_option("--lr", a->lr, "Adam learning rate")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   cmd->add_option("--correlations", a->correlations, "Task correlations p, comma-separated")
       ->capture_default_str();
   cmd->add_option("--models", a->models, "Models, comma-separated (shared_bottom, omoe, mmoe, ple)")
       ->capture_default_str();
   cmd->add_option("--train-rows", a->train_rows, "Training rows per data set")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number_in(1, 10000000))
       ->capture_default_str();
   cmd->add_option("--test-rows", a->test_rows, "Test rows per data set")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number_in(1, 10000000))
       ->capture_default_str();
   cmd->add_option("--sines", a->sines,
                   "Sine frequencies and phases: alpha, beta ~ N(0, 1) (gaussian) or alpha_i = i, "

@@ -1,6 +1,7 @@
 // The two-pass command line: flags for exactly the chosen model, task and data set.
 #include "cli/flags.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -73,6 +74,45 @@ Prescan prescan(int argc, char** argv) {
     p.config = (fs::path(checkpoint) / "config.json").string();
   }
   return p;
+}
+
+CLI::Validator whole_number_in(uint64_t lo, uint64_t hi) {
+  const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  return CLI::Validator(
+      [lo, hi, range](std::string& text) -> std::string {
+        const bool digits =
+            !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        // More than 19 digits cannot be in any range here (and would overflow the parse).
+        if (!digits || text.size() > 19 || std::stoull(text) < lo || std::stoull(text) > hi)
+          return "expects a whole number in " + range + ", got '" + text + "'";
+        return {};
+      },
+      "INT in " + range);
+}
+
+CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || !(v > 0) || !std::isfinite(v))
+          return "expects a positive number, got '" + text + "'";
+        return {};
+      },
+      "POSITIVE");
+}
+
+std::string parse_error_line(const CLI::ParseError& e, const std::string& subcommand) {
+  std::string what = e.what();
+  std::replace(what.begin(), what.end(), '\n', ' ');
+  const std::string help =
+      subcommand.empty() ? "tinyrec --help" : "tinyrec " + subcommand + " --help";
+  return "tinyrec: error: " + what + " (" + help + " lists the flags)";
 }
 
 json read_json_file(const std::string& path) {
@@ -161,7 +201,7 @@ RunFlags::RunFlags(CLI::App& app, const Prescan& scan, bool timing) : app_(app) 
                    "flags given as well override it")
         ->group(run);
     app.add_option("--epochs", t.epochs, "Training epochs")
-        ->check(CLI::Range(size_t(1), size_t(1) << 20))
+        ->check(whole_number_in(1, uint64_t(1) << 20))
         ->capture_default_str()
         ->group(run);
     app.add_option("--eval-every", t.eval_every,
@@ -179,11 +219,11 @@ RunFlags::RunFlags(CLI::App& app, const Prescan& scan, bool timing) : app_(app) 
     app.add_flag("--quiet", quiet, "No progress bar")->group(run);
   }
   app.add_option("--batch-size", t.batch_size, "Mini-batch size")
-      ->check(CLI::Range(size_t(1), size_t(1) << 24))
+      ->check(whole_number_in(1, uint64_t(1) << 24))
       ->capture_default_str()
       ->group(run);
   app.add_option("--lr", t.lr, "Learning rate")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str()
       ->group(run);
   app.add_option("--optimizer", t.optimizer, "Optimizer")

@@ -70,4 +70,12 @@ void reject_extras(const CLI::App& app, const std::string& model, const std::str
 
 nlohmann::json read_json_file(const std::string& path);
 
+// Checks whose messages say what was expected and what was given, e.g. "--epochs: expects a whole
+// number in [1, 1048576], got 'abc'".
+CLI::Validator whole_number_in(uint64_t lo, uint64_t hi);
+CLI::Validator positive_number();
+
+// The one line printed for a command-line error that is not a request for help.
+std::string parse_error_line(const CLI::ParseError& e, const std::string& subcommand);
+
 }  // namespace tinyrec::cli

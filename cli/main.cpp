@@ -21,8 +21,17 @@ int main(int argc, char** argv) {
     tinyrec::cli::add_models_command(app);
     tinyrec::cli::add_experiment_command(app);
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, like every other error; the subcommand's --help lists what it takes.
+    std::string sub;
+    for (int i = 1; i < argc && sub.empty(); ++i)
+      if (argv[i][0] != '-') sub = argv[i];
+    std::cerr << tinyrec::cli::parse_error_line(e, sub) << "\n";
+    return e.get_exit_code();
   } catch (const std::exception& e) {
     std::cerr << "tinyrec: error: " << e.what() << "\n";
     return 1;

@@ -1,0 +1,104 @@
+// Every kind of bad command line a user can type: a flag of the wrong type or out of range, a
+// missing or empty file, a folder where a file is expected, an output path that cannot be written.
+// Each ends with one line "tinyrec: error: ..." that says what was wrong, a non-zero exit, and no
+// earlier result overwritten or lost.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_run.hpp"
+
+namespace fs = std::filesystem;
+using tinyrec_test::run;
+using tinyrec_test::scratch;
+
+namespace {
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The lines of `output` that report an error.
+std::vector<std::string> error_lines(const std::string& output) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find("error") != std::string::npos || line.find("Error") != std::string::npos)
+      lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("cli: every bad input ends in one error line, a non-zero exit and nothing lost") {
+  const fs::path good = scratch("bad_input_good");
+  const auto trained =
+      run("train --model din --users 60 --epochs 1 --quiet --out " + good.string());
+  REQUIRE_MESSAGE(trained.status == 0, trained.output);
+  const fs::path folder = scratch("bad_input_folder");
+  fs::create_directories(folder);
+  const fs::path empty = scratch("bad_input_empty.json");
+  std::ofstream(empty).flush();
+  const std::string ckpt = (good / "checkpoint").string();
+  const fs::path record = scratch("bad_input_record.txt");  // one good record of dense ids
+  std::ofstream(record) << "1\t3\t8\t10\t3\x02"
+                        << "4\t5\x02"
+                        << "6\n";
+  const std::string out = " --out " + good.string();
+
+  struct Case {
+    std::string args, expect;
+  };
+  const std::vector<Case> cases{
+      // wrong type, out of range, not among the accepted values
+      {"train --epochs abc" + out, "--epochs: expects a whole number in [1, 1048576], got 'abc'"},
+      {"train --epochs 0" + out, "--epochs: expects a whole number in [1, 1048576], got '0'"},
+      {"train --batch-size 2.5" + out, "--batch-size: expects a whole number in [1, 16777216]"},
+      {"train --lr -1" + out, "--lr: expects a positive number, got '-1'"},
+      {"train --lr nan" + out, "--lr: expects a positive number, got 'nan'"},
+      {"train --max-len 0" + out, "click task --max-len: 0 is not in [1, 1e+06]"},
+      {"train --max-len 100000000" + out, "click task --max-len: 100000000 is not in [1, 1e+06]"},
+      {"train --users 1e99" + out, "--dataset synthetic --users: 1e+99 is not in [2, 1e+07]"},
+      {"train --optimizer foo" + out, "--optimizer: foo not in {adam,adagrad,sgd}"},
+      {"train --model nope" + out, "--model: nope not in {"},
+      {"train --model din --experts 4" + out, "--experts does not apply to --model din"},
+      {"train --seed x" + out, "--seed"},
+      {"bench --model din --steps 0", "--steps: expects a whole number in [1, 1000000000]"},
+      // missing or empty files, folders where a file is expected
+      {"train --dataset movielens --data-dir " + folder.string() + out, "ratings.csv"},
+      {"train --config " + (folder / "missing.json").string() + out, "cannot open"},
+      {"train --config " + empty.string() + out, "not valid JSON"},
+      {"train --config " + folder.string() + out, "is a folder, not a JSON file"},
+      {"eval --checkpoint " + (folder / "missing").string(), "--checkpoint"},
+      {"eval --checkpoint " + folder.string(), "config.json"},
+      {"predict --checkpoint " + ckpt + " --input " + (folder / "none.txt").string(), "--input"},
+      {"predict --checkpoint " + ckpt + " --input " + folder.string(), "--input"},
+      {"predict --checkpoint " + ckpt + " --input " + empty.string(), "no record to score"},
+      // outputs that cannot be written
+      {"train --epochs 1 --out " + (good / "metrics.json").string(), "exists and is not a folder"},
+      {"train --epochs 1 --out /proc/tinyrec/out", "cannot create the folder"},
+      {"predict --checkpoint " + ckpt + " --input " + record.string() + " --output " +
+           (folder / "no" / "such" / "x.tsv").string(),
+       "--output: cannot write"},
+  };
+  const std::string metrics = read_bytes(good / "metrics.json");
+  const std::string weights = read_bytes(good / "checkpoint" / "mlp.layers.0.weight.npy");
+  REQUIRE(!metrics.empty());
+  for (const auto& c : cases) {
+    CAPTURE(c.args);
+    const auto r = run(c.args);
+    CHECK(r.status != 0);
+    const auto errors = error_lines(r.output);
+    REQUIRE_MESSAGE(errors.size() == 1, r.output);
+    CHECK(errors[0].rfind("tinyrec: error: ", 0) == 0);
+    CHECK_MESSAGE(errors[0].find(c.expect) != std::string::npos, errors[0]);
+  }
+  CHECK(read_bytes(good / "metrics.json") == metrics);
+  CHECK(read_bytes(good / "checkpoint" / "mlp.layers.0.weight.npy") == weights);
+}
