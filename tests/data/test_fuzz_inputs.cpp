@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "../fuzz/fuzz_targets.hpp"
+#include "data/amazon_reader.hpp"
+#include "data/movielens_reader.hpp"
 
 namespace fs = std::filesystem;
 
