@@ -202,6 +202,16 @@ Header read_header(std::ifstream& in, const std::string& path) {
     fail(path, "unsupported format version " + std::to_string(major) + "." + std::to_string(minor) +
                    " (supported: 1.0, 2.0, 3.0)");
   }
+  // The length comes from the file: check it against what the file holds before allocating, so a
+  // corrupt length cannot ask for gigabytes (found by fuzzing).
+  const std::streampos here = in.tellg();
+  in.seekg(0, std::ios::end);
+  const auto left = static_cast<std::size_t>(in.tellg() - here);
+  in.seekg(here);
+  if (header_len > left) {
+    fail(path, "truncated header (expected " + std::to_string(header_len) +
+                   " bytes, the file holds " + std::to_string(left) + " more)");
+  }
   std::string text(header_len, '\0');
   if (!in.read(text.data(), static_cast<std::streamsize>(header_len))) {
     fail(path, "truncated header (expected " + std::to_string(header_len) + " bytes)");

@@ -132,6 +132,14 @@ TEST_CASE("npy: errors name the file and what was wrong") {
   write_bytes(path, std::string("\x93NUMPY\x09\x00\x10\x00", 10) + std::string(16, ' '));
   CHECK_THROWS_WITH_AS(load_npy<float>(path), doctest::Contains("version 9.0"), std::runtime_error);
 
+  // A version 2.0 header length of 4 GiB in a file of 26 bytes: refused before anything is
+  // allocated (a fuzzer found the allocation).
+  write_bytes(path, std::string("\x93NUMPY\x02\x00\xf0\xff\xff\xff", 12) + std::string(14, ' '));
+  const std::string huge =
+      "npy file '" + path +
+      "': truncated header (expected 4294967280 bytes, the file holds 14 more)";
+  CHECK_THROWS_WITH_AS(load_npy<float>(path), huge.c_str(), std::runtime_error);
+
   // A float32 file asked for as double: both dtypes appear in the message.
   save_npy(path, xt::xarray<float>{1.0f, 2.0f});
   CHECK_THROWS_WITH_AS(load_npy<double>(path), doctest::Contains("'<f4' but '<f8'"),
