@@ -27,7 +27,9 @@ using Binary = std::function<Tensor<double>(const Tensor<double>&, const Tensor<
 
 void gradcheck_binary(const Binary& op, bool positive_b) {
   std::mt19937_64 rng(7);
-  for (const auto& [sa, sb] : kPairs) {
+  for (const auto& sa_sb : kPairs) {
+    const auto& sa = sa_sb.first;
+    const auto& sb = sa_sb.second;
     INFO("shapes " << shape_str(sa) << " and " << shape_str(sb));
     Tensor<double> a = test::uniform(rng, sa, -2, 2);
     // Divisors stay in [0.5, 2]: far from the pole at 0.
@@ -179,7 +181,9 @@ TEST_CASE("ops with a scalar: gradcheck") {
       {"s / x", [](const Tensor<double>& t) { return 4.0 / t; }},
       {"-x", [](const Tensor<double>& t) { return -t; }},
   };
-  for (const auto& [name, op] : ops) {
+  for (const auto& name_op : ops) {
+    const auto& name = name_op.first;
+    const auto& op = name_op.second;
     INFO(name);
     CHECK_GRADCHECK([op = op](const In& v) { return op(v[0]); }, In{x});
   }

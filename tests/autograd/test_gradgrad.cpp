@@ -164,7 +164,9 @@ TEST_CASE("gradgradcheck: binary ops with broadcasting") {
   std::mt19937_64 rng(703);
   const std::vector<std::pair<Shape, Shape>> pairs = {
       {{2, 3}, {3}}, {{2, 1, 3}, {2, 1}}, {{}, {2, 2}}, {{2, 2}, {2, 2}}};
-  for (const auto& [sa, sb] : pairs) {
+  for (const auto& sa_sb : pairs) {
+    const auto& sa = sa_sb.first;
+    const auto& sb = sa_sb.second;
     INFO("shapes " << shape_str(sa) << " and " << shape_str(sb));
     auto a = [&] { return test::uniform(rng, sa, -2, 2); };
     auto b = [&] { return test::uniform(rng, sb, 0.5, 2); };

@@ -46,8 +46,10 @@ TEST_CASE("broadcast_to repeats along new and size-1 axes") {
   CHECK_TENSOR(v.grad(), {3}, {22, 26, 30});
 
   std::mt19937_64 rng(101);
-  for (const auto& [from, to] : std::vector<std::pair<Shape, Shape>>{
+  for (const auto& from_to : std::vector<std::pair<Shape, Shape>>{
            {{3}, {2, 3}}, {{2, 1}, {2, 3}}, {{}, {2, 2}}, {{1, 3, 1}, {2, 3, 4}}, {{1}, {3}}}) {
+    const Shape& from = from_to.first;
+    const Shape& to = from_to.second;
     INFO(shape_str(from) << " to " << shape_str(to));
     CHECK_GRADCHECK([to = to](const In& in) { return broadcast_to(in[0], to); },
                     In{test::uniform(rng, from, -2, 2)});
@@ -66,8 +68,10 @@ TEST_CASE("sum_to sums over broadcast axes") {
   CHECK_TENSOR(sum_to(y223(), {2, 1, 1}), {2, 1, 1}, {15, 51});
 
   std::mt19937_64 rng(103);
-  for (const auto& [from, to] : std::vector<std::pair<Shape, Shape>>{
+  for (const auto& from_to : std::vector<std::pair<Shape, Shape>>{
            {{2, 3}, {3}}, {{2, 3}, {2, 1}}, {{2, 2}, {}}, {{2, 3, 4}, {1, 3, 1}}, {{3}, {1}}}) {
+    const Shape& from = from_to.first;
+    const Shape& to = from_to.second;
     INFO(shape_str(from) << " to " << shape_str(to));
     CHECK_GRADCHECK([to = to](const In& in) { return sum_to(in[0], to); },
                     In{test::uniform(rng, from, -2, 2)});

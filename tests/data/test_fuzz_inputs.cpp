@@ -16,7 +16,9 @@
 namespace fs = std::filesystem;
 
 TEST_CASE("fuzz inputs: the seeds and every kept finding run through their readers") {
-  for (const auto& [name, target] : tinyrec_fuzz::targets()) {
+  for (const auto& name_target : tinyrec_fuzz::targets()) {
+    const auto& name = name_target.first;
+    const auto& target = name_target.second;
     CAPTURE(name);
     std::vector<std::string> inputs = tinyrec_fuzz::seed_inputs(name);
     CHECK(inputs.size() >= 1);

@@ -312,7 +312,9 @@ TEST_CASE("mmoe beats shared-bottom at correlation 0.5 (synthetic data, seeds 1-
       // Gate utilisation is a distribution over the experts for every task.
       const nlohmann::json& gates = test.at("gates");
       CHECK(gates.size() == (std::string(name) == "mmoe" ? 2u : 0u));
-      for (const auto& [task_name, u] : gates.items()) {
+      for (const auto& gate : gates.items()) {
+        const std::string task_name = gate.key();
+        const auto& u = gate.value();
         CAPTURE(task_name);
         double total = 0;
         for (double m : u.at("mean")) total += m;
@@ -332,7 +334,9 @@ TEST_CASE("initialisation: PyTorch's U(±1/√fan_in) or Glorot with each expert
     CAPTURE(init);
     c.init = init;
     auto mmoe = make_multitask_model<float>("mmoe", c);
-    for (const auto& [name, p] : mmoe->named_parameters()) {
+    for (const auto& named : mmoe->named_parameters()) {
+      const std::string& name = named.first;
+      const auto& p = named.second;
       CAPTURE(name);
       const bool first = name.rfind("experts.", 0) == 0 || name.rfind("gates.", 0) == 0;
       const double in = first ? 100.0 : name.find("layers.0") != std::string::npos ? 16.0 : 8.0;

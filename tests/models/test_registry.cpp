@@ -114,7 +114,9 @@ TEST_CASE("registry: every model passes its gradient check, trains, reloads and 
       for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
       const models::LossValues loss = trainer.step(rows);
       REQUIRE(!loss.empty());
-      for (const auto& [term, value] : loss) {
+      for (const auto& term_value : loss) {
+        const auto& term = term_value.first;
+        const auto& value = term_value.second;
         CAPTURE(term);
         CHECK(std::isfinite(value));
       }

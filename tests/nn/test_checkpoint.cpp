@@ -112,7 +112,9 @@ TEST_CASE("checkpoint: one .npy per tensor, named by dotted path, plus a manifes
   Net<float> net(3);
   save_checkpoint(net, dir.str());
   for (const auto& named : {net.named_parameters(), net.named_buffers()})
-    for (const auto& [name, t] : named) {
+    for (const auto& name_t : named) {
+      const auto& name = name_t.first;
+      const auto& t = name_t.second;
       CAPTURE(name);
       const fs::path file = dir.path / (name + ".npy");
       REQUIRE(fs::exists(file));
