@@ -230,6 +230,7 @@ size_t NextItemTask::predict(Model<float>& model, const std::string& input, std:
   if (sessions.empty()) throw std::runtime_error(input + ": no session to score");
   const std::vector<data::SessionCase> cases = data::session_cases(sessions, true);
   const size_t n = size_t(data_.n_items - 1), k = std::min(options_.top_k, n);
+  out << std::setprecision(9);  // every float score exactly, for checks against a twin
   in_eval_mode(m, [&] {
     data::BatchOrder order(cases.size(), kScoreRows, false, 0);
     std::vector<size_t> rows, best(n);
@@ -243,7 +244,8 @@ size_t NextItemTask::predict(Model<float>& model, const std::string& input, std:
         // Highest score first; equal scores by item id, so the output is deterministic.
         std::partial_sort(best.begin(), best.begin() + long(k), best.end(),
                           [&](size_t a, size_t c) { return row[a] > row[c] || (row[a] == row[c] && a < c); });
-        for (size_t j = 0; j < k; ++j) out << (j ? " " : "") << data_.item_names[best[j] + 1];
+        for (size_t j = 0; j < k; ++j)
+          out << (j ? " " : "") << data_.item_names[best[j] + 1] << ':' << row[best[j]];
         out << "\n";
       }
     }

@@ -59,7 +59,8 @@ class NextItemTask : public Task {
   // Scores of every item for the first 256 test cases.
   xt::xarray<float> test_outputs(Model<float>& model, size_t batch_size) override;
   // Input: one session per line, its items' tokens (as in the data files) oldest first, separated
-  // by blanks or commas. Output: the top_k items for each session, best first, blank-separated.
+  // by blanks or commas. Output: one line per session, its top_k items best first as ITEM:SCORE,
+  // blank-separated (the score to 9 significant digits: the float exactly).
   size_t predict(Model<float>& model, const std::string& input, std::ostream& out) override;
 
   // 1-based ranks of the true next item of every test case, ties pessimistic.

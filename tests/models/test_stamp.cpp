@@ -223,7 +223,9 @@ TEST_CASE("next-item task: predict prints the top-K items per session; bad token
   const Tensor<float> s = model.scores(b);
   size_t best = 0;
   for (size_t j = 1; j < s.numel(); ++j) best = s.data()[j] > s.data()[best] ? j : best;
-  CHECK(out.str().substr(0, out.str().find(' ')) == std::to_string(best + 1));
+  CHECK(out.str().substr(0, out.str().find(':')) == std::to_string(best + 1));
+  CHECK(std::stod(out.str().substr(out.str().find(':') + 1)) ==
+        doctest::Approx(s.data()[best]).epsilon(1e-7));
 
   std::ostringstream ignored;
   std::string message = "no error";
