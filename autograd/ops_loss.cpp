@@ -38,10 +38,49 @@ Tensor<T> bce_with_logits(const Tensor<T>& logits, const Tensor<T>& targets) {
 
 namespace {
 
-// e^x for float, as a branch-free polynomial the compiler vectorises (the Cephes expf scheme:
-// x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by a degree-6 polynomial, 2^n through the exponent bits);
-// relative error below 1e-7. Arguments below −87.3 give the smallest normal float, not 0: in a
-// softmax sum that is nothing next to the row's maximum, which contributes e^0 = 1.
+// e^x for float, as a branch-free polynomial (the Cephes expf scheme: x = n·ln 2 + r with
+// |r| <= ln 2 / 2, e^r by a degree-6 polynomial, 2^n through the exponent bits); relative error
+// below 1e-7. Arguments below −87.3 give the smallest normal float, not 0: in a softmax sum that is
+// nothing next to the row's maximum, which contributes e^0 = 1. Written once over 8-lane vectors
+// (GCC's vector extensions: AVX2 registers, or SSE pairs on older machines) and once for a lone
+// float; both give the same bits.
+using F8 = float __attribute__((vector_size(32)));
+using I8 = int32_t __attribute__((vector_size(32)));
+
+inline F8 splat(float v) {
+  return F8{} + v;
+}
+inline F8 load8(const float* p) {
+  F8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store8(float* p, F8 v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+inline F8 exp8(F8 x) {
+  x = x < splat(-87.3f) ? splat(-87.3f) : x;
+  x = x > splat(88.7f) ? splat(88.7f) : x;
+  const F8 t = x * 1.44269504088896341f + 0.5f;
+  I8 n = __builtin_convertvector(t, I8);  // truncation; one less where that rounded up: floor
+  n += __builtin_convertvector(n, F8) > t;
+  const F8 nf = __builtin_convertvector(n, F8);
+  F8 r = x - nf * 0.693359375f;
+  r = r + nf * 2.12194440e-4f;
+  F8 p = splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const F8 y = p * r * r + r + 1.0f;
+  const I8 bits = (n + 127) << 23;
+  F8 scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return y * scale;
+}
+
 inline float exp_kernel(float x) {
   x = std::min(std::max(x, -87.3f), 88.7f);
   const float n = std::floor(x * 1.44269504088896341f + 0.5f);
@@ -59,30 +98,48 @@ inline float exp_kernel(float x) {
   std::memcpy(&scale, &bits, sizeof scale);
   return y * scale;
 }
-inline double exp_kernel(double x) {
-  return std::exp(x);  // double is for gradient checks: exact, not fast
+
+// log Σ_k e^{x_k} of one row, shifted by its maximum so nothing overflows. Float rows run in
+// vectors, the sum in blocks of 512 terms added into a double, so 40,000 terms lose nothing to
+// float rounding; double rows (gradient checks) are exact and plain.
+double log_sum_exp(const double* x, size_t c) {
+  const double hi = *std::max_element(x, x + c);
+  double total = 0;
+  for (size_t k = 0; k < c; ++k) total += std::exp(x[k] - hi);
+  return hi + std::log(total);
 }
 
-// log Σ_k e^{x_k} of one row, shifted by its maximum so nothing overflows. The maximum and the sum
-// run in 16 independent lanes, so the compiler vectorises them without reordering a single chain
-// of additions; the lanes add in double, so 40,000 terms lose nothing to float rounding.
-template <class T>
-T log_sum_exp(const T* x, size_t c) {
-  constexpr size_t kLanes = 16;
-  T lane_hi[kLanes];
-  std::fill(lane_hi, lane_hi + kLanes, x[0]);
+float log_sum_exp(const float* x, size_t c) {
   size_t k = 0;
-  for (; k + kLanes <= c; k += kLanes)
-    for (size_t j = 0; j < kLanes; ++j) lane_hi[j] = std::max(lane_hi[j], x[k + j]);
-  T hi = *std::max_element(lane_hi, lane_hi + kLanes);
+  F8 lanes = splat(x[0]);
+  for (; k + 8 <= c; k += 8) {
+    const F8 v = load8(x + k);
+    lanes = v > lanes ? v : lanes;
+  }
+  float hi = x[0];
+  for (int j = 0; j < 8; ++j) hi = std::max(hi, lanes[j]);
   for (; k < c; ++k) hi = std::max(hi, x[k]);
-  double lane_sum[kLanes] = {};
-  for (k = 0; k + kLanes <= c; k += kLanes)
-    for (size_t j = 0; j < kLanes; ++j) lane_sum[j] += double(exp_kernel(x[k + j] - hi));
   double total = 0;
+  k = 0;
+  while (k + 8 <= c) {
+    F8 block = splat(0.0f);
+    for (size_t stop = std::min(c - c % 8, k + 512); k < stop; k += 8)
+      block += exp8(load8(x + k) - hi);
+    for (int j = 0; j < 8; ++j) total += double(block[j]);
+  }
   for (; k < c; ++k) total += double(exp_kernel(x[k] - hi));
-  for (size_t j = 0; j < kLanes; ++j) total += lane_sum[j];
-  return static_cast<T>(double(hi) + std::log(total));
+  return float(double(hi) + std::log(total));
+}
+
+// g = e^{x − shift}·scale over one row: softmax times the incoming gradient.
+void scaled_softmax(const double* x, double shift, double scale, double* g, size_t c) {
+  for (size_t k = 0; k < c; ++k) g[k] = std::exp(x[k] - shift) * scale;
+}
+
+void scaled_softmax(const float* x, float shift, float scale, float* g, size_t c) {
+  size_t k = 0;
+  for (; k + 8 <= c; k += 8) store8(g + k, exp8(load8(x + k) - shift) * scale);
+  for (; k < c; ++k) g[k] = exp_kernel(x[k] - shift) * scale;
 }
 
 }  // namespace
@@ -135,7 +192,7 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const Ids& targets) {
         const T shift = (*lse)[i];
         const T* xr = xv + i * cols;
         T* gr = gv + i * cols;
-        for (size_t k = 0; k < cols; ++k) gr[k] = exp_kernel(xr[k] - shift) * scale;
+        scaled_softmax(xr, shift, scale, gr, cols);
         gr[static_cast<size_t>(targets.data()[i])] -= scale;
       }
       accumulate(logits, grad);
