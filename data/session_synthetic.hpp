@@ -1,18 +1,21 @@
-// Seeded synthetic sessions, the next-item task's built-in data: every session has a general
-// intent (one of `intents` topics) and a strong pull from its last click, the two things STAMP's
-// m_s / m_a and m_t are built to capture, plus stray clicks that a plain mean of the session
-// cannot tell from the clicks the user comes back to.
+// Seeded synthetic sessions, the next-item task's built-in data: a session pursues a few intents
+// (topics of the catalogue) side by side and feels a strong pull from its last click — what
+// STAMP's m_s / m_a and m_t are built to capture — with stray clicks mixed in.
 //
-// Items 1..items are dealt round-robin into topics; inside a topic a seeded Zipf law (weight
-// 1/rank) decides popularity, and every item has `followers` items of its own topic, drawn by that
-// popularity (its "accessories"). A session draws its intent z uniformly and its length uniformly
-// in [len_min, len_max]; its first click is a popular item of z, and each later click is
+// Items 1..items are dealt round-robin into `intents` topics; inside a topic a seeded Zipf law
+// (weight 1/rank) decides popularity, and every item has `followers` items of its own topic,
+// drawn by that popularity (its "accessories"). A session draws `threads` intents uniformly (one
+// per thread) and its length uniformly in [len_min, len_max]; its first click is a popular item of
+// thread 0's intent. Before each later click the visitor moves to another thread with probability
+// `switch_prob`; the click is then
 //   - with probability `noise`  a stray click: any item, uniformly;
-//   - with probability `follow` a follower of the previous click, uniformly among them;
-//   - with probability `repeat` a return to one of the session's earlier wanted clicks, uniformly
-//     (a wanted click is any click since the last return or intent draw that did not stray: the
-//     followers of a stray click stray too);
-//   - otherwise another item of z, by popularity.
+//   - with probability `follow` a follower of the previous click (not right after a move);
+//   - with probability `repeat` a return to one of the current thread's earlier clicks that did
+//     not stray (a follower of a stray click strays too), uniformly — or, on a thread with none
+//     yet, an intent draw;
+//   - otherwise an item of the current thread's intent, by popularity.
+// The last click says which thread the visitor is on; attention driven by it can pick out that
+// thread's clicks, where the session mean blurs every thread and the stray clicks together.
 // Sessions are made in order; the last test_fraction of them are the test split (the "last days").
 #pragma once
 
