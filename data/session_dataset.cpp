@@ -74,11 +74,10 @@ SessionDataset preprocess_sessions(const std::string& name, std::vector<RawSessi
   for (const RawSession& s : raw)
     for (const RawClick& c : s.clicks) ++support[c.item];
   for (RawSession& s : raw)
-    s.clicks.erase(std::remove_if(s.clicks.begin(), s.clicks.end(),
-                                  [&](const RawClick& c) {
-                                    return support[c.item] < p.min_item_count;
-                                  }),
-                   s.clicks.end());
+    s.clicks.erase(
+        std::remove_if(s.clicks.begin(), s.clicks.end(),
+                       [&](const RawClick& c) { return support[c.item] < p.min_item_count; }),
+        s.clicks.end());
   raw.erase(std::remove_if(raw.begin(), raw.end(),
                            [](const RawSession& s) { return s.clicks.size() < 2; }),
             raw.end());

@@ -31,7 +31,8 @@ struct SessionDataset {
 
 // The cases of `sessions`: every prefix (end = 1 .. length−1), or with last_only only the whole
 // session but its last click (end = length−1).
-std::vector<SessionCase> session_cases(const std::vector<Session>& sessions, bool last_only = false);
+std::vector<SessionCase> session_cases(const std::vector<Session>& sessions,
+                                       bool last_only = false);
 // Fills the cases and item_counts of `d` from its sessions. Throws std::invalid_argument naming
 // the split and session of an id outside 1..n_items−1 or a session shorter than 2.
 void finish_session_dataset(SessionDataset& d, bool last_only = false);

@@ -139,7 +139,8 @@ double parse_iso_time(const std::string& text) {
   const std::string bad = "\"" + text + "\" is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SS.fffZ)";
   std::string s = text;
   if (!s.empty() && s.back() == 'Z') s.pop_back();
-  if (s.size() < 19 || s[10] != 'T' || s[13] != ':' || s[16] != ':') throw std::invalid_argument(bad);
+  if (s.size() < 19 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+    throw std::invalid_argument(bad);
   double t = day_seconds(s.substr(0, 10), text);
   int64_t hms[3];
   for (int k = 0; k < 3; ++k) {

@@ -61,7 +61,7 @@ SessionDataset make_session_synthetic(const SessionSyntheticConfig& c) {
     std::vector<size_t> z(k);  // the session's intents, one per thread
     for (auto& t : z) t = size_t(uniform_below(rng, c.intents));
     const int64_t len = c.len_min + uniform_below(rng, c.len_max - c.len_min + 1);
-    size_t cur = 0;                                // the thread the user is on
+    size_t cur = 0;                               // the thread the user is on
     std::vector<std::vector<int64_t>> wanted(k);  // each thread's clicks that were not stray
     Session clicks{members[z[0]][draw(cum[z[0]], rng)]};
     wanted[0].push_back(clicks[0]);

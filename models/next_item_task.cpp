@@ -17,8 +17,7 @@
 namespace tinyrec::data {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SessionSyntheticConfig, sessions, items, intents,
                                                 followers, len_min, len_max, follow, noise, repeat,
-                                                threads, switch_prob,
-                                                test_fraction, last_only)
+                                                threads, switch_prob, test_fraction, last_only)
 }  // namespace tinyrec::data
 
 namespace tinyrec::models {
@@ -181,8 +180,8 @@ json NextItemTask::evaluate(Model<float>& model, size_t batch_size) {
 }
 
 std::string NextItemTask::summarize(const json& m) const {
-  return "Recall@20 " + fmt(m.at("recall@20")) + " MRR@20 " + fmt(m.at("mrr@20")) +
-         " Recall@10 " + fmt(m.at("recall@10")) + " MRR@10 " + fmt(m.at("mrr@10"));
+  return "Recall@20 " + fmt(m.at("recall@20")) + " MRR@20 " + fmt(m.at("mrr@20")) + " Recall@10 " +
+         fmt(m.at("recall@10")) + " MRR@10 " + fmt(m.at("mrr@10"));
 }
 
 xt::xarray<float> NextItemTask::test_outputs(Model<float>& model, size_t) {
@@ -242,8 +241,9 @@ size_t NextItemTask::predict(Model<float>& model, const std::string& input, std:
         const float* row = s.data() + r * n;
         for (size_t j = 0; j < n; ++j) best[j] = j;
         // Highest score first; equal scores by item id, so the output is deterministic.
-        std::partial_sort(best.begin(), best.begin() + long(k), best.end(),
-                          [&](size_t a, size_t c) { return row[a] > row[c] || (row[a] == row[c] && a < c); });
+        std::partial_sort(
+            best.begin(), best.begin() + long(k), best.end(),
+            [&](size_t a, size_t c) { return row[a] > row[c] || (row[a] == row[c] && a < c); });
         for (size_t j = 0; j < k; ++j)
           out << (j ? " " : "") << data_.item_names[best[j] + 1] << ':' << row[best[j]];
         out << "\n";
@@ -257,11 +257,15 @@ size_t NextItemTask::predict(Model<float>& model, const std::string& input, std:
 namespace {
 
 const OptionSpec kDataDir = path_option("data_dir", "data-dir", "folder of the data files");
-const OptionSpec kMinItemCount{"min_item_count", "min-item-count",
-                               "items clicked fewer times are dropped (the paper: 5)", {}, 1, 1e9};
+const OptionSpec kMinItemCount{"min_item_count",
+                               "min-item-count",
+                               "items clicked fewer times are dropped (the paper: 5)",
+                               {},
+                               1,
+                               1e9};
 const OptionSpec kTestDays{
     "test_days", "test-days", "sessions ending in the data's last DAYS days are the test split",
-    {}, 1e-6, 1e5};
+    {},          1e-6,        1e5};
 
 std::unique_ptr<Task> make_next_item_task(const TaskSetup& s) {
   const NextItemOptions options = s.task_options.get<NextItemOptions>();
@@ -277,10 +281,9 @@ std::unique_ptr<Task> make_next_item_task(const TaskSetup& s) {
     const std::string f = o.at("fraction").get<std::string>();
     p.test_days = o.at("test_days").get<double>();
     p.train_fraction = f == "1/64" ? 1.0 / 64 : f == "1/4" ? 0.25 : 1.0;
-    ds = data::preprocess_sessions("yoochoose " + f,
-                                   data::read_yoochoose_clicks(data_file(
-                                       "yoochoose", o, "yoochoose-clicks.dat")),
-                                   p);
+    ds = data::preprocess_sessions(
+        "yoochoose " + f,
+        data::read_yoochoose_clicks(data_file("yoochoose", o, "yoochoose-clicks.dat")), p);
   } else if (s.dataset == "diginetica") {
     p.test_days = o.at("test_days").get<double>();
     ds = data::preprocess_sessions(
@@ -310,9 +313,9 @@ TaskEntry next_item_task_entry() {
   TaskEntry t;
   t.name = "next_item";
   t.summary = "next-item prediction: softmax cross-entropy over every item; Recall@K, MRR@K";
-  t.options = {{"max_len", "max-len", "clicks kept per session prefix (the most recent)", {}, 1,
-                1e6},
-               {"top_k", "top-k", "items `predict` prints per session", {}, 1, 1e6}};
+  t.options = {
+      {"max_len", "max-len", "clicks kept per session prefix (the most recent)", {}, 1, 1e6},
+      {"top_k", "top-k", "items `predict` prints per session", {}, 1, 1e6}};
   t.defaults = json(NextItemOptions{});
   const data::SessionSyntheticConfig syn_defaults;
   DatasetEntry syn{
@@ -329,12 +332,19 @@ TaskEntry next_item_task_entry() {
        {"noise", "noise", "probability of a stray click", {}, 0, 1},
        {"repeat", "repeat", "probability of a return to an earlier wanted click", {}, 0, 1},
        {"threads", "threads", "intents each session pursues side by side", {}, 1, 100},
-       {"switch_prob", "switch", "probability of moving to another thread before a click", {},
-        0, 1},
-       {"test_fraction", "test-fraction", "share of sessions (the last) held out for test", {},
-        0.001, 0.999},
-       {"last_only", "last-only",
-        "one case per session, its last click, instead of every prefix"}},
+       {"switch_prob",
+        "switch",
+        "probability of moving to another thread before a click",
+        {},
+        0,
+        1},
+       {"test_fraction",
+        "test-fraction",
+        "share of sessions (the last) held out for test",
+        {},
+        0.001,
+        0.999},
+       {"last_only", "last-only", "one case per session, its last click, instead of every prefix"}},
       {}};
   syn.defaults = pick(json(syn_defaults), syn.options);
   DatasetEntry yoochoose{
@@ -342,8 +352,12 @@ TaskEntry next_item_task_entry() {
       "YOOCHOOSE clicks (RecSys Challenge 2015): DIR/yoochoose-clicks.dat, with the STAMP "
       "paper's preprocessing; --fraction keeps the most recent 1/64 or 1/4 of the training "
       "sessions",
-      {kDataDir, kMinItemCount, kTestDays,
-       {"fraction", "fraction", "most recent share of the training sessions kept",
+      {kDataDir,
+       kMinItemCount,
+       kTestDays,
+       {"fraction",
+        "fraction",
+        "most recent share of the training sessions kept",
         {"1/64", "1/4", "1"}}},
       {{"data_dir", ""}, {"min_item_count", 5}, {"test_days", 1.0}, {"fraction", "1/64"}}};
   DatasetEntry diginetica{
@@ -356,10 +370,15 @@ TaskEntry next_item_task_entry() {
       "movielens",
       "MovieLens DIR/ratings.csv (data/get_movielens.sh): each user's ratings cut into sessions "
       "at pauses longer than --session-gap hours; the most recent sessions are the test split",
-      {kDataDir, kMinItemCount,
+      {kDataDir,
+       kMinItemCount,
        {"session_gap", "session-gap", "hours of pause that end a session", {}, 1e-6, 1e6},
-       {"test_fraction", "test-fraction", "share of sessions (the most recent) held out", {},
-        0.001, 0.999}},
+       {"test_fraction",
+        "test-fraction",
+        "share of sessions (the most recent) held out",
+        {},
+        0.001,
+        0.999}},
       {{"data_dir", ""}, {"min_item_count", 5}, {"session_gap", 1.0}, {"test_fraction", 0.1}}};
   t.datasets = {syn, yoochoose, diginetica, movielens};
   t.tiny_shape = {{"n_items", 9}};
@@ -368,13 +387,11 @@ TaskEntry next_item_task_entry() {
   t.gradcheck = gradcheck_next_item;
   t.bench_data = [](const json& task_options, size_t batch_size) {
     const auto L = int64_t(task_options.get<NextItemOptions>().max_len);
-    return json{{"items", 40000},
-                {"intents", 200},
-                {"len_min", L + 1},
-                {"len_max", L + 1},
-                {"last_only", true},
-                {"sessions", std::max<int64_t>(int64_t(batch_size) * 8, 2000)},
-                {"test_fraction", 0.01}};
+    return json{
+        {"items", 40000},       {"intents", 200},
+        {"len_min", L + 1},     {"len_max", L + 1},
+        {"last_only", true},    {"sessions", std::max<int64_t>(int64_t(batch_size) * 8, 2000)},
+        {"test_fraction", 0.01}};
   };
   return t;
 }

@@ -14,12 +14,12 @@ StampAttention<T>::StampAttention(size_t d, std::mt19937_64& rng)
 }
 
 template <class T>
-Tensor<T> StampAttention<T>::forward(const Tensor<T>& x, const Tensor<T>& x_t,
-                                     const Tensor<T>& m_s, const Tensor<T>& mask) {
+Tensor<T> StampAttention<T>::forward(const Tensor<T>& x, const Tensor<T>& x_t, const Tensor<T>& m_s,
+                                     const Tensor<T>& mask) {
   const size_t b = x.shape()[0], l = x.shape()[1], d = x.shape()[2];
   // W_2 x_t + W_3 m_s + b_a is the same for every click of a row: [B, 1, D], broadcast over L.
   Tensor<T> shared = reshape(w2_.forward(x_t) + w3_.forward(m_s) + b_a_, Shape{b, 1, d});
-  Tensor<T> hidden = sigmoid(w1_.forward(x) + shared);        // [B, L, D]
+  Tensor<T> hidden = sigmoid(w1_.forward(x) + shared);          // [B, L, D]
   Tensor<T> alpha = reshape(w0_.forward(hidden), Shape{b, l});  // w_0ᵀ σ(·), eq. 7
   return alpha * mask;
 }
@@ -52,12 +52,12 @@ Tensor<T> STAMP<T>::query(const data::SessionBatch& b) {
     inv_len(r, 0) = T(1) / T(b.lengths[r]);
   }
   Parts& p = parts_;
-  p.x = items_.forward(b.items);                                      // x_1..x_t, [B, L, D]
+  p.x = items_.forward(b.items);                                       // x_1..x_t, [B, L, D]
   p.m_s = sum(p.x, {1}) * Tensor<T>(std::move(inv_len));               // eq. 2
   p.m_t = reshape(slice(p.x, 1, b.len - 1, b.len), Shape{b.size, d});  // x_t: right-aligned
   if (attention_) {
     p.alpha = attention_net_->forward(p.x, p.m_t, p.m_s, Tensor<T>(std::move(mask)));  // eq. 7
-    p.m_a = batched_weighted_sum(p.alpha, p.x);                                         // eq. 8
+    p.m_a = batched_weighted_sum(p.alpha, p.x);                                        // eq. 8
     if (config_.add_ms) p.m_a = p.m_a + p.m_s;  // the authors' code
   } else {
     p.alpha = Tensor<T>();
@@ -71,14 +71,15 @@ Tensor<T> STAMP<T>::query(const data::SessionBatch& b) {
 namespace {
 
 const OptionSpec kEdim{"edim", "edim", "item embedding size (the paper: 100)", {}, 1, 4096};
-const OptionSpec kInitStd{
-    "init_std", "init-std", "the item embeddings start N(0, init-std²)", {}, 1e-6, 10};
+const OptionSpec kInitStd{"init_std", "init-std", "the item embeddings start N(0, init-std²)",
+                          {},         1e-6,       10};
 
 ModelEntry session_entry(const std::string& name, const std::string& summary, Options options) {
   ModelEntry e;
   e.name = name;
-  e.paper = "Liu et al., STAMP: Short-Term Attention/Memory Priority Model for Session-based "
-            "Recommendation, KDD 2018";
+  e.paper =
+      "Liu et al., STAMP: Short-Term Attention/Memory Priority Model for Session-based "
+      "Recommendation, KDD 2018";
   e.task = "next_item";
   e.summary = summary;
   e.options = std::move(options);
@@ -95,7 +96,8 @@ ModelEntry session_entry(const std::string& name, const std::string& summary, Op
 ModelEntry stamp_registration() {
   ModelEntry e = session_entry(
       "stamp", "STAMP: attention over the session, the last click, and a trilinear score",
-      {kEdim, kInitStd,
+      {kEdim,
+       kInitStd,
        {"add_ms", "add-ms",
         "feed m_a + m_s to the MLP cell, as the authors' code does (the paper: m_a alone)"}});
   set_factories<STAMP, StampConfig>(e);
@@ -103,9 +105,9 @@ ModelEntry stamp_registration() {
 }
 
 ModelEntry stmp_registration() {
-  ModelEntry e = session_entry(
-      "stmp", "STMP: STAMP without attention (the session mean m_s in place of m_a)",
-      {kEdim, kInitStd});
+  ModelEntry e =
+      session_entry("stmp", "STMP: STAMP without attention (the session mean m_s in place of m_a)",
+                    {kEdim, kInitStd});
   set_factories<STMP, StampConfig>(e);
   return e;
 }

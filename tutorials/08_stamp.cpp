@@ -44,12 +44,13 @@ void step_data(const data::SessionDataset& d, const json& baselines) {
               static_cast<long long>(d.n_items - 1));
   std::printf("  the first training session:");
   for (int64_t id : d.train_sessions[0]) std::printf(" %lld", static_cast<long long>(id));
-  std::printf("\n  every prefix predicts its next click: [%lld] -> %lld, [%lld %lld] -> %lld, ...\n",
-              static_cast<long long>(d.train_sessions[0][0]),
-              static_cast<long long>(d.train_sessions[0][1]),
-              static_cast<long long>(d.train_sessions[0][0]),
-              static_cast<long long>(d.train_sessions[0][1]),
-              static_cast<long long>(d.train_sessions[0][2]));
+  std::printf(
+      "\n  every prefix predicts its next click: [%lld] -> %lld, [%lld %lld] -> %lld, ...\n",
+      static_cast<long long>(d.train_sessions[0][0]),
+      static_cast<long long>(d.train_sessions[0][1]),
+      static_cast<long long>(d.train_sessions[0][0]),
+      static_cast<long long>(d.train_sessions[0][1]),
+      static_cast<long long>(d.train_sessions[0][2]));
   for (const char* name : {"popularity", "last_item"}) {
     const json& m = baselines.at(name);
     std::printf("  %-11s Recall@20 %.4f  MRR@20 %.4f\n", name, m.at("recall@20").get<double>(),
@@ -85,8 +86,7 @@ xt::xarray<double> param(const models::Model<double>& m, const std::string& name
 
 double max_diff(const Vec& a, const Tensor<double>& t, size_t row) {
   double worst = 0;
-  for (size_t k = 0; k < a.size(); ++k)
-    worst = std::max(worst, std::abs(a[k] - t.value()(row, k)));
+  for (size_t k = 0; k < a.size(); ++k) worst = std::max(worst, std::abs(a[k] - t.value()(row, k)));
   return worst;
 }
 
@@ -137,9 +137,11 @@ void step_pieces() {
   check("a padded position has weight 0", p.alpha.value()(2, 0), 0, 0);
 
   std::printf("\n== Step 4: the MLP cells (eq. 9, 10) and the trilinear score (eq. 11) ==\n");
-  Vec h_s = times(m_a, param(stamp, "mlp_s.weight")), h_t = times(m_t, param(stamp, "mlp_t.weight"));
+  Vec h_s = times(m_a, param(stamp, "mlp_s.weight")),
+      h_t = times(m_t, param(stamp, "mlp_t.weight"));
   const xt::xarray<double> bs = param(stamp, "mlp_s.bias"), bt = param(stamp, "mlp_t.bias");
-  for (size_t k = 0; k < d; ++k) h_s[k] = std::tanh(h_s[k] + bs(k)), h_t[k] = std::tanh(h_t[k] + bt(k));
+  for (size_t k = 0; k < d; ++k)
+    h_s[k] = std::tanh(h_s[k] + bs(k)), h_t[k] = std::tanh(h_t[k] + bt(k));
   check("|h_s by hand - model|", max_diff(h_s, p.h_s, row), 0, 1e-14);
   check("|h_t by hand - model|", max_diff(h_t, p.h_t, row), 0, 1e-14);
   double worst = 0;
@@ -214,8 +216,7 @@ int main() {
 
     std::printf("\n== Step 6: training (Adam, lr 0.005, batch 64, edim 32, 4 epochs) ==\n");
     const std::vector<Result> runs = {
-        train("STMP", "stmp", {{"edim", 32}}),
-        train("STAMP", "stamp", {{"edim", 32}}),
+        train("STMP", "stmp", {{"edim", 32}}), train("STAMP", "stamp", {{"edim", 32}}),
         train("STAMP m_a+m_s", "stamp", {{"edim", 32}, {"add_ms", true}})};
 
     std::printf("\n== Step 7: results (test split, every prefix of the test sessions) ==\n");
@@ -228,7 +229,8 @@ int main() {
     line("popularity", baselines.at("popularity"));
     line("last item", baselines.at("last_item"));
     for (const Result& r : runs) line(r.label, r.test);
-    for (const Result& r : runs) std::printf("  %s trained in %.1f s\n", r.label.c_str(), r.seconds);
+    for (const Result& r : runs)
+      std::printf("  %s trained in %.1f s\n", r.label.c_str(), r.seconds);
 
     const json &stmp = runs[0].test, &stamp = runs[1].test;
     check_true("STAMP above STMP on Recall@20", at(stamp, "recall@20") > at(stmp, "recall@20"));

@@ -93,8 +93,8 @@ TEST_CASE("softmax_cross_entropy: the fused float kernel over 4,000 classes matc
   double worst = 0;
   for (size_t i = 0; i < n * c; ++i) {
     const double exact = xd.grad().data()[i];
-    worst = std::max(worst, std::abs(double(x32.grad().data()[i]) - exact) /
-                                (4e-6 * std::abs(exact) + 1e-15));
+    worst = std::max(
+        worst, std::abs(double(x32.grad().data()[i]) - exact) / (4e-6 * std::abs(exact) + 1e-15));
   }
   CHECK(worst <= 1.0);
   // The fused double loss and gradient equal the composed −(1/N) Σ log_softmax(x)[t].

@@ -143,9 +143,8 @@ TEST_CASE("row_scores: queries against a table's rows from `first` on, one produ
     CAPTURE(first);
     CHECK_GRADCHECK([first](const In& in) { return row_scores(in[0], in[1], first); },
                     In{test::uniform(rng, {3, 4}, -1, 1), test::uniform(rng, {5, 4}, -1, 1)});
-    CHECK_GRADGRADCHECK(
-        [first](const In& in) { return square(row_scores(in[0], in[1], first)); },
-        In{test::uniform(rng, {3, 4}, -1, 1), test::uniform(rng, {5, 4}, -1, 1)});
+    CHECK_GRADGRADCHECK([first](const In& in) { return square(row_scores(in[0], in[1], first)); },
+                        In{test::uniform(rng, {3, 4}, -1, 1), test::uniform(rng, {5, 4}, -1, 1)});
   }
   CHECK_THROWS_WITH_AS(row_scores(q, table, 4),
                        doctest::Contains("row_scores: query [2, 2] and table [4, 2] from row 4"),

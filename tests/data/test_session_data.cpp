@@ -28,8 +28,8 @@ std::string fixture(const std::string& name) {
 
 // Writes `text` to a scratch file and returns its path.
 std::string scratch_file(const std::string& name, const std::string& text) {
-  const fs::path p = fs::temp_directory_path() /
-                     ("tinyrec_sessions_" + std::to_string(::getpid()) + "_" + name);
+  const fs::path p =
+      fs::temp_directory_path() / ("tinyrec_sessions_" + std::to_string(::getpid()) + "_" + name);
   std::ofstream(p, std::ios::binary) << text;
   return p.string();
 }
@@ -73,7 +73,8 @@ TEST_CASE("dates: YOOCHOOSE's ISO times with a trailing Z and DIGINETICA's days"
 }
 
 TEST_CASE("yoochoose: the fixture read, time order restored, preprocessed as in the paper") {
-  const std::vector<RawSession> raw = read_yoochoose_clicks(fixture("yoochoose/yoochoose-clicks.dat"));
+  const std::vector<RawSession> raw =
+      read_yoochoose_clicks(fixture("yoochoose/yoochoose-clicks.dat"));
   REQUIRE(raw.size() == 9);
   CHECK(raw[1].key == "2");
   REQUIRE(raw[1].clicks.size() == 4);
@@ -84,8 +85,7 @@ TEST_CASE("yoochoose: the fixture read, time order restored, preprocessed as in 
   // 5 clicks but only on the test day, so it leaves the test sessions, and sessions 8 and 9 with
   // it. Session 2 comes out in time order.
   const std::string A = "214536502", B = "214536500", C = "214536506", D = "214577561";
-  CHECK(tokens(d, d.train_sessions) ==
-        Tokens{{A, B, C, D}, {A, B, C, D}, {D, A, B}, {C, D, B}});
+  CHECK(tokens(d, d.train_sessions) == Tokens{{A, B, C, D}, {A, B, C, D}, {D, A, B}, {C, D, B}});
   CHECK(tokens(d, d.test_sessions) == Tokens{{A, B, D, C}});
   CHECK(d.n_items == 5);
   CHECK(d.item_names == std::vector<std::string>{"<pad>", A, B, C, D});
@@ -133,33 +133,39 @@ TEST_CASE("movielens sessions: each user's ratings cut at pauses, the latest ses
   const std::vector<RawSession> joined =
       read_movielens_sessions(fixture("session_ratings.csv"), 10.0);
   CHECK(joined.size() == 3);
-  CHECK_THROWS_AS(read_movielens_sessions(fixture("session_ratings.csv"), 0), std::invalid_argument);
+  CHECK_THROWS_AS(read_movielens_sessions(fixture("session_ratings.csv"), 0),
+                  std::invalid_argument);
 }
 
 TEST_CASE("session readers: a malformed line names the file, line and column") {
-  const std::string bad_time = scratch_file(
-      "yc_time.dat", "1,2014-04-07T10:51:09.277Z,214536502,0\n1,2014-04-07 10:52:00Z,214536500,0\n");
+  const std::string bad_time =
+      scratch_file("yc_time.dat",
+                   "1,2014-04-07T10:51:09.277Z,214536502,0\n1,2014-04-07 10:52:00Z,214536500,0\n");
   const std::string msg = runtime_error_of([&] { read_yoochoose_clicks(bad_time); });
   CHECK(msg.find("yoochoose: " + bad_time + ":2:3: ") != std::string::npos);
   CHECK(msg.find("not an ISO 8601 time") != std::string::npos);
 
   const std::string bad_item =
       scratch_file("yc_item.dat", "1,2014-04-07T10:51:09.277Z,2145x6502,0\n");
-  CHECK(runtime_error_of([&] { read_yoochoose_clicks(bad_item); })
-            .find(bad_item + ":1:28: item_id: expected an integer, got \"2145x6502\"") !=
+  CHECK(runtime_error_of([&] {
+          read_yoochoose_clicks(bad_item);
+        }).find(bad_item + ":1:28: item_id: expected an integer, got \"2145x6502\"") !=
         std::string::npos);
 
-  const std::string missing = scratch_file("yc_fields.dat", "1,2014-04-07T10:51:09.277Z,214536502\n");
-  CHECK(runtime_error_of([&] { read_yoochoose_clicks(missing); })
-            .find(missing + ":1:") != std::string::npos);
-  CHECK(runtime_error_of([&] { read_yoochoose_clicks(missing); })
-            .find("expected 4 fields (session_id,timestamp,item_id,category), found 3") !=
+  const std::string missing =
+      scratch_file("yc_fields.dat", "1,2014-04-07T10:51:09.277Z,214536502\n");
+  CHECK(runtime_error_of([&] { read_yoochoose_clicks(missing); }).find(missing + ":1:") !=
+        std::string::npos);
+  CHECK(runtime_error_of([&] {
+          read_yoochoose_clicks(missing);
+        }).find("expected 4 fields (session_id,timestamp,item_id,category), found 3") !=
         std::string::npos);
 
   const std::string commas = scratch_file(
       "dg_commas.csv", "sessionId;userId;itemId;timeframe;eventdate\n1,NA,81766,0,2016-01-01\n");
-  CHECK(runtime_error_of([&] { read_diginetica_views(commas); })
-            .find("diginetica: " + commas + ":2:") != std::string::npos);
+  CHECK(runtime_error_of([&] {
+          read_diginetica_views(commas);
+        }).find("diginetica: " + commas + ":2:") != std::string::npos);
 
   const std::string bad_day = scratch_file(
       "dg_day.csv", "sessionId;userId;itemId;timeframe;eventdate\n1;NA;81766;0;2016/01/01\n");
@@ -167,31 +173,35 @@ TEST_CASE("session readers: a malformed line names the file, line and column") {
   CHECK(day_msg.find(bad_day + ":2:14: ") != std::string::npos);
   CHECK(day_msg.find("not a date") != std::string::npos);
 
-  const std::string no_header =
-      scratch_file("dg_header.csv", "1;NA;81766;0;2016-01-01\n");
-  CHECK(runtime_error_of([&] { read_diginetica_views(no_header); })
-            .find(no_header + ":1:1: expected the header") != std::string::npos);
+  const std::string no_header = scratch_file("dg_header.csv", "1;NA;81766;0;2016-01-01\n");
+  CHECK(runtime_error_of([&] {
+          read_diginetica_views(no_header);
+        }).find(no_header + ":1:1: expected the header") != std::string::npos);
 
-  const std::string ml_bad = scratch_file(
-      "ml_bad.csv", "userId,movieId,rating,timestamp\n1,10,4.0,1000\n1,10,4.0,soon\n");
-  CHECK(runtime_error_of([&] { read_movielens_sessions(ml_bad, 1); })
-            .find("movielens: " + ml_bad + ":3:10: timestamp: expected an integer") !=
+  const std::string ml_bad =
+      scratch_file("ml_bad.csv", "userId,movieId,rating,timestamp\n1,10,4.0,1000\n1,10,4.0,soon\n");
+  CHECK(runtime_error_of([&] {
+          read_movielens_sessions(ml_bad, 1);
+        }).find("movielens: " + ml_bad + ":3:10: timestamp: expected an integer") !=
         std::string::npos);
 
-  CHECK(runtime_error_of([] { read_yoochoose_clicks("/no/such/file.dat"); })
-            .find("cannot open /no/such/file.dat") != std::string::npos);
+  CHECK(runtime_error_of([] {
+          read_yoochoose_clicks("/no/such/file.dat");
+        }).find("cannot open /no/such/file.dat") != std::string::npos);
 }
 
 TEST_CASE("preprocessing: nothing left, or no test split, is an error") {
   std::vector<RawSession> raw = {{"a", {{0, "x"}, {1, "y"}}}, {"b", {{2, "x"}}}};
-  CHECK(runtime_error_of([&] { preprocess_sessions("tiny", raw, SessionProtocol{}); })
-            .find("tiny: no session of 2 or more clicks left") != std::string::npos);
+  CHECK(runtime_error_of([&] {
+          preprocess_sessions("tiny", raw, SessionProtocol{});
+        }).find("tiny: no session of 2 or more clicks left") != std::string::npos);
   SessionProtocol keep_all;
   keep_all.min_item_count = 1;
   keep_all.test_days = 1e-9;  // the last session alone, whose items training never saw
   raw.push_back({"c", {{4, "z"}, {5, "w"}}});
-  CHECK(runtime_error_of([&] { preprocess_sessions("tiny", raw, keep_all); })
-            .find("test split is empty") != std::string::npos);
+  CHECK(runtime_error_of([&] {
+          preprocess_sessions("tiny", raw, keep_all);
+        }).find("test split is empty") != std::string::npos);
 }
 
 TEST_CASE("session cases and batches: every prefix, right-aligned, the most recent max_len") {

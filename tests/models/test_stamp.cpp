@@ -144,7 +144,8 @@ TEST_CASE("stamp: the scores are the paper's equations 2 and 7–11, computed by
       if (add_ms)
         for (size_t k = 0; k < d; ++k) m_a[k] += m_s[k];
       std::vector<double> h_s = times(m_a, Ws), h_t = times(x_t, Wt);
-      for (size_t k = 0; k < d; ++k) h_s[k] = std::tanh(h_s[k] + bs(k)), h_t[k] = std::tanh(h_t[k] + bt(k));
+      for (size_t k = 0; k < d; ++k)
+        h_s[k] = std::tanh(h_s[k] + bs(k)), h_t[k] = std::tanh(h_t[k] + bt(k));
       for (size_t item = 1; item < 9; ++item) {
         double z = 0;
         for (size_t k = 0; k < d; ++k) z += h_s[k] * h_t[k] * E(item, k);
@@ -256,10 +257,10 @@ TEST_CASE("stamp beats stmp and popularity on the synthetic sessions (seeded)") 
   };
   const json stamp = run_model("stamp"), stmp = run_model("stmp");
   const json& pop = stamp.at("baselines").at("popularity");
-  MESSAGE("Recall@20 / MRR@20: popularity " << pop.at("recall@20") << " / " << pop.at("mrr@20")
-                                            << ", stmp " << stmp.at("recall@20") << " / "
-                                            << stmp.at("mrr@20") << ", stamp "
-                                            << stamp.at("recall@20") << " / " << stamp.at("mrr@20"));
+  MESSAGE("Recall@20 / MRR@20: popularity "
+          << pop.at("recall@20") << " / " << pop.at("mrr@20") << ", stmp " << stmp.at("recall@20")
+          << " / " << stmp.at("mrr@20") << ", stamp " << stamp.at("recall@20") << " / "
+          << stamp.at("mrr@20"));
   CHECK(stamp.at("recall@20").get<double>() > stmp.at("recall@20").get<double>());
   CHECK(stamp.at("mrr@20").get<double>() > stmp.at("mrr@20").get<double>());
   CHECK(stamp.at("recall@20").get<double>() > pop.at("recall@20").get<double>() + 0.1);
