@@ -122,6 +122,12 @@ template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool trans_a = false,
                  bool trans_b = false);
 
+// Scores of queries q [B, D] against every row of table [N, D] from `first` on: [B, N − first] =
+// q · table[first:]ᵀ, one gemm reading the table in place (next-item scoring over every item, with
+// row 0 a padding row left out).
+template <class T>
+Tensor<T> row_scores(const Tensor<T>& q, const Tensor<T>& table, size_t first = 0);
+
 // ---- batched weighted sum (ops_weighted_sum.cpp) ----
 // out[b, d] = Σ_l w[b, l]·v[b, l, d] for weights [B, L] and values [B, L, D]: attention pooling
 // (nn::weighted_sum) and gate mixtures (models::mix_experts). Not named weighted_sum, which would

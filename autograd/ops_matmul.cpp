@@ -111,6 +111,46 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
   return out;
 }
 
+// One gemm against the rows of the table from `first` on, read in place (a pointer offset, no
+// slice copy); the table's gradient goes straight into that block of its gradient.
+template <class T>
+Tensor<T> row_scores(const Tensor<T>& q, const Tensor<T>& table, size_t first) {
+  if (q.dim() != 2 || table.dim() != 2 || q.shape()[1] != table.shape()[1] ||
+      first >= table.shape()[0])
+    detail::shape_error("row_scores", "query " + shape_str(q.shape()) + " and table " +
+                                          shape_str(table.shape()) + " from row " +
+                                          std::to_string(first) +
+                                          ": need [B, D] and [N, D] with first < N");
+  const size_t b = q.shape()[0], d = q.shape()[1], n = table.shape()[0], m = n - first;
+  xt::xarray<T> c = xt::xarray<T>::from_shape(Shape{b, m});
+  gemm(false, true, b, m, d, q.data(), d, table.data() + first * d, d, c.data());
+  Tensor<T> out(std::move(c));
+  if (should_record(q, table))
+    record(out, [q, table, first](const Tensor<T>&, const Tensor<T>& g) {
+      const size_t rows = q.shape()[0], dim = q.shape()[1], total = table.shape()[0];
+      const size_t items = total - first;
+      if (grad_enabled()) {  // recorded (create_graph): the same products from differentiable ops
+        if (q.requires_grad()) accumulate(q, matmul(g, slice(table, 0, first, total)));
+        if (table.requires_grad()) accumulate(table, pad(matmul(g, q, true), 0, first, 0));
+        return;
+      }
+      if (q.requires_grad()) {  // dq = G·E[first:]
+        xt::xarray<T> dq = xt::xarray<T>::from_shape(Shape{rows, dim});
+        gemm(false, false, rows, dim, items, g.data(), items, table.data() + first * dim, dim,
+             dq.data());
+        accumulate(q, Tensor<T>(std::move(dq)));
+      }
+      if (table.requires_grad()) {  // dE[first:] = Gᵀ·q
+        xt::xarray<T> de = xt::xarray<T>::from_shape(Shape{items, dim});
+        gemm(true, false, items, dim, rows, g.data(), items, q.data(), dim, de.data());
+        accumulate_block(table, 1, total, dim, first, total, Tensor<T>(std::move(de)));
+      }
+    });
+  return out;
+}
+
+template Tensor<float> row_scores(const Tensor<float>&, const Tensor<float>&, size_t);
+template Tensor<double> row_scores(const Tensor<double>&, const Tensor<double>&, size_t);
 template Tensor<float> matmul(const Tensor<float>&, const Tensor<float>&, bool, bool);
 template Tensor<double> matmul(const Tensor<double>&, const Tensor<double>&, bool, bool);
 

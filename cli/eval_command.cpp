@@ -41,7 +41,8 @@ void add_eval_commands(CLI::App& app) {
       "Score each record of a file with a saved model. Click models: the Amazon format (label, "
       "user, item, category, history items, history categories; tab-separated, histories joined "
       "by \\x02), one probability per line. Multi-task models: a CSV with a header naming the "
-      "feature columns, one line of tab-separated task predictions per row");
+      "feature columns, one line of tab-separated task predictions per row. Next-item models: one "
+      "session per line (item tokens oldest first), its top-K items as ITEM:SCORE per line");
   predict->add_option("--checkpoint", p->checkpoint, "Checkpoint folder written by train")
       ->required()
       ->check(CLI::ExistingDirectory);

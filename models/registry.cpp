@@ -9,7 +9,9 @@
 #include "models/esmm.hpp"
 #include "models/mmoe.hpp"
 #include "models/multitask_task.hpp"
+#include "models/next_item_task.hpp"
 #include "models/ple.hpp"
+#include "models/stamp.hpp"
 
 namespace tinyrec::models {
 
@@ -25,13 +27,16 @@ const std::vector<ModelEntry>& model_registry() {
       mmoe_registration(),
       ple_registration(),
       esmm_registration(),
+      stamp_registration(),
+      stmp_registration(),
   };
   // clang-format on
   return entries;
 }
 
 const std::vector<TaskEntry>& task_registry() {
-  static const std::vector<TaskEntry> entries{click_task_entry(), multitask_task_entry()};
+  static const std::vector<TaskEntry> entries{click_task_entry(), multitask_task_entry(),
+                                              next_item_task_entry()};
   return entries;
 }
 

@@ -122,3 +122,34 @@ TEST_CASE("matmul: gradients by hand, and a constant operand") {
   CHECK_GRADCHECK([&](const In& in) { return matmul(c, in[0], true, false); },
                   In{test::uniform(rng, {2, 3, 5}, -2, 2)});
 }
+
+TEST_CASE("row_scores: queries against a table's rows from `first` on, one product") {
+  // Table rows r0 = [9, 9] (skipped), r1 = [1, 2], r2 = [3, 4], r3 = [0, -1]; queries [1, 1] and
+  // [2, -1]: [1·1 + 1·2, 3 + 4, 0 − 1] = [3, 7, −1] and [2 − 2, 6 − 4, 0 + 1] = [0, 2, 1].
+  const auto table = make({9, 9, 1, 2, 3, 4, 0, -1}, {4, 2});
+  const auto q = make({1, 1, 2, -1}, {2, 2});
+  CHECK_TENSOR(row_scores(q, table, 1), {2, 3}, {3, 7, -1, 0, 2, 1});
+  CHECK_TENSOR(row_scores(q, table), {2, 4}, {18, 3, 7, -1, 9, 0, 2, 1});
+
+  // The skipped rows get no gradient; the others Gᵀ·q, and q gets G·E[first:].
+  auto qv = make({1, 1, 2, -1}, {2, 2}, true);
+  auto tv = make({9, 9, 1, 2, 3, 4, 0, -1}, {4, 2}, true);
+  backward(sum(row_scores(qv, tv, 1)));
+  CHECK_TENSOR(tv.grad(), {4, 2}, {0, 0, 3, 0, 3, 0, 3, 0});
+  CHECK_TENSOR(qv.grad(), {2, 2}, {4, 5, 4, 5});
+
+  std::mt19937_64 rng(811);
+  for (size_t first : {0, 1, 3}) {
+    CAPTURE(first);
+    CHECK_GRADCHECK([first](const In& in) { return row_scores(in[0], in[1], first); },
+                    In{test::uniform(rng, {3, 4}, -1, 1), test::uniform(rng, {5, 4}, -1, 1)});
+    CHECK_GRADGRADCHECK([first](const In& in) { return square(row_scores(in[0], in[1], first)); },
+                        In{test::uniform(rng, {3, 4}, -1, 1), test::uniform(rng, {5, 4}, -1, 1)});
+  }
+  CHECK_THROWS_WITH_AS(row_scores(q, table, 4),
+                       doctest::Contains("row_scores: query [2, 2] and table [4, 2] from row 4"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(row_scores(make({1, 2, 3}, {1, 3}), table, 1),
+                       doctest::Contains("row_scores: query [1, 3] and table [4, 2]"),
+                       std::invalid_argument);
+}

@@ -334,6 +334,7 @@ const std::map<std::string, std::string>& placeholder_fixtures() {
        "label clicked binary\n"
        "label spend regression\n"},
       {"rows.csv", fixture_rows_csv()},
+      {"sessions.txt", "1 2 3\n4 5\n"},  // next-item predict: item tokens, one session a line
   };
   return fixtures;
 }
@@ -427,6 +428,7 @@ struct PageRun {
     const std::string task = task_of(model);
     if (task == "click") set("--users", "120");
     if (task == "multitask") set("--train-rows", "400"), set("--test-rows", "100");
+    if (task == "next_item") set("--sessions", "400");
   }
 
   void check_outputs(const DocCommand& c, const std::vector<std::string>& args, const Run& r,
