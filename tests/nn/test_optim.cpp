@@ -123,7 +123,9 @@ TEST_CASE("make_optimizer: the optimizer a name selects, with its defaults but f
           {"sgd",
            [](std::vector<Td> ps, double lr) { return std::make_unique<SGD<double>>(ps, lr); }},
       };
-  for (const auto& [name, make] : direct) {
+  for (const auto& entry : direct) {
+    const std::string& name = entry.first;
+    const auto& make = entry.second;
     CAPTURE(name);
     Problem<double> by_name, by_type;
     auto named = make_optimizer<double>(name, by_name.params(), 0.05);
