@@ -96,7 +96,9 @@ TEST_CASE("the registry's tiny multi-task configuration is the gradient-check on
 TEST_CASE("whole-model gradcheck: every multi-task model, mixed regression and binary tasks") {
   for (const std::string& name : models::models_of_task("multitask")) {
     CAPTURE(name);
-    const auto [r, n_params] = check(name);
+    const auto checked = check(name);
+    const GradcheckResult& r = checked.first;
+    const size_t n_params = checked.second;
     CHECK_MESSAGE(r.ok, r.report());
     CHECK(r.checked == n_params);
     CHECK(n_params > 90);
