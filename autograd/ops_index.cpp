@@ -44,7 +44,7 @@ Tensor<T> index_select(const Tensor<T>& x, int axis, const Ids& ids, int64_t pad
   xt::xarray<T> v = xt::xarray<T>::from_shape(out_shape);
   const size_t m = ids.size();
   const int64_t* id = ids.data();
-  for (size_t o = 0; o < l.outer; ++o)
+  for (size_t o = 0; l.inner > 0 && o < l.outer; ++o)  // rows of width 0 have no buffer
     for (size_t j = 0; j < m; ++j) {
       T* dst = v.data() + (o * m + j) * l.inner;
       if (padding_idx >= 0 && id[j] == padding_idx)

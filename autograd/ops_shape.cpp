@@ -137,7 +137,8 @@ Tensor<T> concat(const Tensors<T>& xs, int axis) {
   size_t offset = 0;
   for (const auto& t : xs) {
     const size_t chunk = t.shape()[ax] * inner;
-    for (size_t o = 0; o < outer; ++o)
+    // An empty part or result has no buffer to copy from or to (memcpy must not see null).
+    for (size_t o = 0; chunk > 0 && o < outer; ++o)
       std::memcpy(v.data() + o * row + offset, t.data() + o * chunk, chunk * sizeof(T));
     offset += chunk;
   }
@@ -167,7 +168,7 @@ Tensor<T> slice(const Tensor<T>& x, int axis, size_t start, size_t stop) {
   out_shape[ax] = stop - start;
   xt::xarray<T> v = xt::xarray<T>::from_shape(out_shape);
   const size_t chunk = (stop - start) * inner;
-  for (size_t o = 0; o < outer; ++o)
+  for (size_t o = 0; chunk > 0 && o < outer; ++o)  // an empty slice has no buffer
     std::memcpy(v.data() + o * chunk, x.data() + (o * n + start) * inner, chunk * sizeof(T));
   Tensor<T> out(std::move(v));
   if (should_record(x))
@@ -188,7 +189,7 @@ Tensor<T> pad(const Tensor<T>& x, int axis, size_t before, size_t after) {
   out_shape[ax] = before + n + after;
   xt::xarray<T> v = xt::zeros<T>(out_shape);
   const size_t chunk = n * inner, row = out_shape[ax] * inner;
-  for (size_t o = 0; o < outer; ++o)
+  for (size_t o = 0; chunk > 0 && o < outer; ++o)  // an empty input has no buffer
     std::memcpy(v.data() + o * row + before * inner, x.data() + o * chunk, chunk * sizeof(T));
   Tensor<T> out(std::move(v));
   if (should_record(x))
