@@ -7,6 +7,8 @@
 #include "models/dien.hpp"
 #include "models/din.hpp"
 #include "models/esmm.hpp"
+#include "models/melu.hpp"
+#include "models/meta_task.hpp"
 #include "models/mmoe.hpp"
 #include "models/multitask_task.hpp"
 #include "models/ple.hpp"
@@ -25,13 +27,15 @@ const std::vector<ModelEntry>& model_registry() {
       mmoe_registration(),
       ple_registration(),
       esmm_registration(),
+      melu_registration(),
   };
   // clang-format on
   return entries;
 }
 
 const std::vector<TaskEntry>& task_registry() {
-  static const std::vector<TaskEntry> entries{click_task_entry(), multitask_task_entry()};
+  static const std::vector<TaskEntry> entries{click_task_entry(), multitask_task_entry(),
+                                              meta_task_entry()};
   return entries;
 }
 
