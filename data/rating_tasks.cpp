@@ -22,8 +22,8 @@ size_t FeatureTable::columns() const {
 namespace {
 
 // One task from a user's (item, rating) pairs: shuffled, the first query_size make the query set.
-RatingTask make_task(int64_t user, std::vector<std::pair<int64_t, float>> rated,
-                     const TaskSplit& s, std::mt19937_64& rng) {
+RatingTask make_task(int64_t user, std::vector<std::pair<int64_t, float>> rated, const TaskSplit& s,
+                     std::mt19937_64& rng) {
   shuffle_in_place(rated, rng);
   RatingTask t;
   t.user = user;
@@ -86,9 +86,9 @@ void build_tasks(MetaDataset& ds, const std::vector<UserRatings>& users, const T
       if (fits(cold_rated.size())) ds.test.push_back(make_task(r.user, cold_rated, s, rng));
     }
   }
-  const std::string bounds =
-      " (a task needs " + std::to_string(s.min_ratings) + " to " + std::to_string(s.max_ratings) +
-      " ratings; --split " + s.split + ", --test-fraction " + std::to_string(s.test_fraction) + ")";
+  const std::string bounds = " (a task needs " + std::to_string(s.min_ratings) + " to " +
+                             std::to_string(s.max_ratings) + " ratings; --split " + s.split +
+                             ", --test-fraction " + std::to_string(s.test_fraction) + ")";
   if (ds.train.empty()) throw std::invalid_argument(ds.name + ": no training task" + bounds);
   if (ds.test.empty()) throw std::invalid_argument(ds.name + ": no test task" + bounds);
 }
@@ -110,7 +110,8 @@ double gaussian(std::mt19937_64& rng) {
 }
 
 void check_positive(const char* name, double v) {
-  if (!(v > 0)) throw std::invalid_argument(std::string("melu synthetic: ") + name + " must be > 0");
+  if (!(v > 0))
+    throw std::invalid_argument(std::string("melu synthetic: ") + name + " must be > 0");
 }
 
 }  // namespace
@@ -161,7 +162,8 @@ MetaDataset make_melu_synthetic(const MeluSyntheticConfig& c, const TaskSplit& s
     for (size_t d = 0; d <= k; ++d) {
       double g = 0;
       for (int64_t id : genres) g += z_item[0][size_t(id)][d];
-      v[i][d] = g / double(genres.size()) + z_item[1][size_t(era)][d] + z_item[2][size_t(studio)][d];
+      v[i][d] =
+          g / double(genres.size()) + z_item[1][size_t(era)][d] + z_item[2][size_t(studio)][d];
     }
   }
   // Unit variance per coordinate over the catalogue.

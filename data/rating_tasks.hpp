@@ -30,7 +30,7 @@ struct FeatureTable {
 };
 
 struct RatingTask {
-  int64_t user = 0;  // row of the user table
+  int64_t user = 0;                                 // row of the user table
   std::vector<int64_t> support_items, query_items;  // rows of the item table
   std::vector<float> support_ratings, query_ratings;
 };
@@ -82,11 +82,11 @@ void build_tasks(MetaDataset& ds, const std::vector<UserRatings>& users, const T
 struct MeluSyntheticConfig {
   int64_t users = 2000;
   int64_t items = 500;
-  int64_t rank = 6;             // k
-  double feature_share = 0.3;   // ρ
-  double taste_scale = 0.9;     // a
-  double quality_scale = 0.3;   // b
-  double noise = 0.2;           // σ
+  int64_t rank = 6;            // k
+  double feature_share = 0.3;  // ρ
+  double taste_scale = 0.9;    // a
+  double quality_scale = 0.3;  // b
+  double noise = 0.2;          // σ
   int64_t min_ratings = 20, max_ratings = 60;
   uint64_t seed = 1;
 };

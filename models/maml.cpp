@@ -46,8 +46,7 @@ Tensor<T> query_loss(MetaModel<T>& model, const data::RatingBatch& support,
 
 template <class T>
 std::vector<double> adapted_predictions(MetaModel<T>& model, const data::RatingBatch& support,
-                                        const data::RatingBatch& query,
-                                        const LocalUpdate& update) {
+                                        const data::RatingBatch& query, const LocalUpdate& update) {
   // Nothing recorded: copies of θ adapt, and nothing reaches the model's parameters.
   NoGradGuard no_grad;
   std::vector<Tensor<T>> theta;
@@ -61,14 +60,13 @@ std::vector<double> adapted_predictions(MetaModel<T>& model, const data::RatingB
   return std::vector<double>(y.data(), y.data() + y.numel());
 }
 
-#define TINYREC_INSTANTIATE_MAML(T)                                                            \
-  template Tensor<T> rating_tensor(const data::RatingBatch&);                                  \
-  template std::vector<Tensor<T>> local_update(MetaModel<T>&, const Tensor<T>&,                \
-                                               const Tensor<T>&, std::vector<Tensor<T>>,       \
-                                               const LocalUpdate&);                            \
-  template Tensor<T> query_loss(MetaModel<T>&, const data::RatingBatch&,                       \
-                                const data::RatingBatch&, const LocalUpdate&);                 \
-  template std::vector<double> adapted_predictions(MetaModel<T>&, const data::RatingBatch&,    \
+#define TINYREC_INSTANTIATE_MAML(T)                                                                \
+  template Tensor<T> rating_tensor(const data::RatingBatch&);                                      \
+  template std::vector<Tensor<T>> local_update(MetaModel<T>&, const Tensor<T>&, const Tensor<T>&,  \
+                                               std::vector<Tensor<T>>, const LocalUpdate&);        \
+  template Tensor<T> query_loss(MetaModel<T>&, const data::RatingBatch&, const data::RatingBatch&, \
+                                const LocalUpdate&);                                               \
+  template std::vector<double> adapted_predictions(MetaModel<T>&, const data::RatingBatch&,        \
                                                    const data::RatingBatch&, const LocalUpdate&);
 TINYREC_INSTANTIATE_MAML(float)
 TINYREC_INSTANTIATE_MAML(double)

@@ -52,6 +52,7 @@ Melu<T>::Melu(const MeluConfig& c) : config_(c), rng_(c.seed) {
     nn::init::uniform_(layers_.back()->weight(), rng_, -bound, bound);
     nn::init::uniform_(layers_.back()->bias(), rng_, -bound, bound);
     const bool last = l + 1 == widths.size();
+    if (last) nn::init::constant_(layers_.back()->bias(), c.rating_mean);
     this->register_module(last ? "out" : "fc" + std::to_string(l + 1), *layers_.back());
     in = widths[l];
   }
@@ -59,7 +60,7 @@ Melu<T>::Melu(const MeluConfig& c) : config_(c), rng_(c.seed) {
 
 template <class T>
 void Melu<T>::embed(const std::vector<std::unique_ptr<nn::Embedding<T>>>& tables,
-                         const std::vector<xt::xarray<int64_t>>& ids,
+                    const std::vector<xt::xarray<int64_t>>& ids,
                     const std::vector<xt::xarray<double>>& weights, Tensors<T>& parts) {
   if (ids.size() != tables.size())
     throw std::invalid_argument("melu: a batch with " + std::to_string(ids.size()) +
@@ -116,13 +117,9 @@ ModelEntry melu_registration() {
   e.paper = "Lee et al., KDD 2019 (arXiv 1908.00413)";
   e.task = "meta";
   e.summary = "MeLU: feature embeddings and decision layers, meta-learned with MAML per user";
-  e.options = {{"embedding_dim", "embedding-dim", "embedding size per feature", {}, 1, 4096},
-               {"hidden",
-                "hidden",
-                "units of the decision-making layers, comma-separated",
-                {},
-                1,
-                1e5}};
+  e.options = {
+      {"embedding_dim", "embedding-dim", "embedding size per feature", {}, 1, 4096},
+      {"hidden", "hidden", "units of the decision-making layers, comma-separated", {}, 1, 1e5}};
   e.defaults = pick(nlohmann::json(MeluConfig{}), e.options);
   MeluConfig tiny;
   tiny.embedding_dim = 3;

@@ -36,14 +36,18 @@ struct MeluConfig {
   std::vector<size_t> user_widths = {1}, item_widths = {1};
   size_t embedding_dim = 32;
   std::vector<size_t> hidden = {64, 64};
+  double rating_mean = 0;  // the training ratings' mean (the data fixes it), b_o's start
   uint64_t seed = 1;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MeluConfig, user_vocab_sizes, item_vocab_sizes,
                                                 user_widths, item_widths, embedding_dim, hidden,
-                                                seed)
+                                                rating_mean, seed)
 
 // Initial weights as PyTorch's defaults, which the authors' code keeps: embeddings N(0, 1) (the
-// none row 0), linear weights and biases U(±1/√fan_in).
+// none row 0), linear weights and biases U(±1/√fan_in) — except the output bias b_o, which starts
+// at the mean training rating. From 0, with ratings between 1 and 5, the first hundreds of global
+// steps would learn little but the mean, and a meta-learned model would lean on the local step
+// to add it (its predictions before adaptation would be meaningless).
 template <class T>
 class Melu : public MetaModel<T> {
  public:
@@ -57,8 +61,8 @@ class Melu : public MetaModel<T> {
 
  private:
   void embed(const std::vector<std::unique_ptr<nn::Embedding<T>>>& tables,
-                  const std::vector<xt::xarray<int64_t>>& ids,
-                  const std::vector<xt::xarray<double>>& weights, Tensors<T>& parts);
+             const std::vector<xt::xarray<int64_t>>& ids,
+             const std::vector<xt::xarray<double>>& weights, Tensors<T>& parts);
   MeluConfig config_;
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<nn::Embedding<T>>> user_tables_, item_tables_;

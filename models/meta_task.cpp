@@ -63,8 +63,8 @@ std::string fmt(const json& v) {
 
 json meta_shape(const data::MetaDataset& d) {
   json s;
-  for (const auto& [side, table] : {std::pair<const char*, const data::FeatureTable*>{"user", &d.users},
-                                    {"item", &d.items}}) {
+  for (const auto& [side, table] :
+       {std::pair<const char*, const data::FeatureTable*>{"user", &d.users}, {"item", &d.items}}) {
     std::vector<int64_t> vocab;
     std::vector<size_t> widths;
     for (const auto& f : table->fields) {
@@ -74,6 +74,14 @@ json meta_shape(const data::MetaDataset& d) {
     s[std::string(side) + "_vocab_sizes"] = vocab;
     s[std::string(side) + "_widths"] = widths;
   }
+  double sum = 0;
+  size_t n = 0;
+  for (const auto& t : d.train) {
+    for (float r : t.support_ratings) sum += r;
+    for (float r : t.query_ratings) sum += r;
+    n += t.support_ratings.size() + t.query_ratings.size();
+  }
+  s["rating_mean"] = n ? sum / double(n) : 0.0;
   return s;
 }
 
@@ -118,7 +126,8 @@ data::MetaDataset tiny_meta_dataset(const json& shape) {
     size_t col = 0;
     for (size_t f = 0; f < vocab.size(); ++f) {
       for (size_t r = 0; r < rows; ++r)
-        for (size_t j = 0; j < widths[f]; ++j)  // varied ids; a bag's last slot is padded on odd rows
+        for (size_t j = 0; j < widths[f];
+             ++j)  // varied ids; a bag's last slot is padded on odd rows
           table.ids(r, col + j) = (j + 1 == widths[f] && widths[f] > 1 && r % 2 == 1)
                                       ? 0
                                       : int64_t(1 + (r + 2 * j + f) % size_t(vocab[f] - 1));
@@ -213,9 +222,9 @@ TestPredictions predict_test(MetaModel<float>& model, const data::MetaDataset& d
     data::fill_rating_batch(data, t.user, t.support_items, t.support_ratings, support);
     data::fill_rating_batch(data, t.user, t.query_items, t.query_ratings, query);
     p.before.push_back(adapted_predictions(model, support, query, local_update_of(o, 0)));
-    p.after.push_back(steps == 0 ? p.before.back()
-                                 : adapted_predictions(model, support, query,
-                                                       local_update_of(o, steps)));
+    p.after.push_back(steps == 0
+                          ? p.before.back()
+                          : adapted_predictions(model, support, query, local_update_of(o, steps)));
   }
   return p;
 }
@@ -239,7 +248,8 @@ json rating_metrics(const std::vector<std::vector<double>>& pred,
 
 json MetaTask::evaluate_with_steps(Model<float>& model, size_t steps) {
   MetaModel<float>& m = as_meta(model);
-  const TestPredictions p = in_eval_mode(m, [&] { return predict_test(m, data_, options_, steps); });
+  const TestPredictions p =
+      in_eval_mode(m, [&] { return predict_test(m, data_, options_, steps); });
   size_t ratings = 0;
   for (const auto& t : data_.test) ratings += t.query_items.size();
   return {{"before", rating_metrics(p.before, data_.test)},
@@ -353,14 +363,15 @@ size_t MetaTask::predict(Model<float>& model, const std::string& input, std::ost
     data::fill_rating_batch(d, row, u.support_items, u.support_ratings, support);
     data::fill_rating_batch(d, row, u.score_items, {}, query);
     const size_t steps = u.support_items.empty() ? 0 : options_.local_steps;
-    const std::vector<double> y =
-        in_eval_mode(m, [&] { return adapted_predictions(m, support, query,
-                                                         local_update_of(options_, steps)); });
+    const std::vector<double> y = in_eval_mode(m, [&] {
+      return adapted_predictions(m, support, query, local_update_of(options_, steps));
+    });
     for (size_t j = 0; j < y.size(); ++j)
       out << u.key << "\t" << d.item_keys[size_t(u.score_items[j])] << "\t" << y[j] << "\n";
     scored += y.size();
   }
-  if (scored == 0) throw std::runtime_error(input + ": no row to score (rows with an empty rating)");
+  if (scored == 0)
+    throw std::runtime_error(input + ": no row to score (rows with an empty rating)");
   return scored;
 }
 
@@ -413,13 +424,21 @@ TaskEntry meta_task_entry() {
       "meta-learning for cold-start ratings: a task per user (support and query sets), MAML's "
       "local and global updates; MAE, RMSE, nDCG@3 before and after the local update";
   t.options = {
-      {"local_steps", "local-steps", "local update steps per user (0: no local update)", {}, 0, 1000},
+      {"local_steps",
+       "local-steps",
+       "local update steps per user (0: no local update)",
+       {},
+       0,
+       1000},
       {"local_lr", "local-lr", "local update learning rate β", {}, 0, 1e6},
-      {"first_order",
-       "first-order",
+      {"first_order", "first-order",
        "first-order MAML (FOMAML): the local update's gradient taken as a constant in the global "
        "update, as the authors' code ends up doing"},
-      {"support_size", "support-size", "support ratings per user (0: all but the query set)", {}, 0,
+      {"support_size",
+       "support-size",
+       "support ratings per user (0: all but the query set)",
+       {},
+       0,
        1e6},
       {"query_size", "query-size", "query ratings per user", {}, 1, 1e6},
       {"training",
@@ -446,8 +465,12 @@ TaskEntry meta_task_entry() {
       {{"users", "users", "number of users", {}, 2, 1e7},
        {"items", "items", "number of items", {}, 2, 1e8},
        {"rank", "rank", "size k of the taste vectors", {}, 1, 1000},
-       {"feature_share", "feature-share", "share ρ of a taste that the user's features explain",
-        {}, 0, 1},
+       {"feature_share",
+        "feature-share",
+        "share ρ of a taste that the user's features explain",
+        {},
+        0,
+        1},
        {"noise", "noise", "rating noise σ", {}, 0, 10},
        {"min_ratings", "min-ratings", "fewest ratings per user", {}, 2, 1e6},
        {"max_ratings", "max-ratings", "most ratings per user", {}, 2, 1e6},
@@ -458,12 +481,12 @@ TaskEntry meta_task_entry() {
   syn_values["split"] = "users";
   syn_values["test_fraction"] = 0.25;
   synthetic.defaults = pick(syn_values, synthetic.options);
-  DatasetEntry movielens{"movielens",
-                         "MovieLens ratings.csv and movies.csv in DIR (data/get_movielens.sh); "
-                         "users with 13 to 100 ratings, genres and year as item features",
-                         {path_option("data_dir", "data-dir", "folder of the data files"), split,
-                          fraction},
-                         {{"data_dir", ""}, {"split", "users"}, {"test_fraction", 0.2}}};
+  DatasetEntry movielens{
+      "movielens",
+      "MovieLens ratings.csv and movies.csv in DIR (data/get_movielens.sh); "
+      "users with 13 to 100 ratings, genres and year as item features",
+      {path_option("data_dir", "data-dir", "folder of the data files"), split, fraction},
+      {{"data_dir", ""}, {"split", "users"}, {"test_fraction", 0.2}}};
   t.datasets = {synthetic, movielens};
   t.tiny_shape = {{"user_vocab_sizes", {3, 4}},
                   {"user_widths", {1, 1}},

@@ -1,5 +1,5 @@
-// Meta-learning for cold-start rating prediction (MeLU): one task per user, with a support set and a
-// query set of ratings. Its training step is its own: for each user of a meta-batch, the local
+// Meta-learning for cold-start rating prediction (MeLU): one task per user, with a support set and
+// a query set of ratings. Its training step is its own: for each user of a meta-batch, the local
 // update on the support set, then one global update of every parameter with the users' query
 // losses through their local updates (models/maml.hpp). Evaluation adapts to each test user on
 // their support set and scores their query set: MAE, RMSE and nDCG@3 before and after the local
@@ -32,7 +32,8 @@ struct MetaOptions {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MetaOptions, local_steps, local_lr, first_order,
                                                 support_size, query_size, training)
 
-// The model settings a rating data set fixes (its fields' vocabularies and widths).
+// The model settings a rating data set fixes (its fields' vocabularies and widths, the mean
+// training rating).
 nlohmann::json meta_shape(const data::MetaDataset& data);
 
 // Σ over `tasks` of each user's training loss: L_Q(θ') through the local update, or with

@@ -315,8 +315,8 @@ TEST_CASE("a pass walks only the entries its output depends on") {
   auto y = make({3, 4}, {2}, true);
   Tensor<double> big = x;
   for (int i = 0; i < 200; ++i) big = big * 1.001;  // 200 entries
-  auto big_loss = sum(big);                          // 201
-  auto small_loss = sum(y * y);                      // 2 entries, newest
+  auto big_loss = sum(big);                         // 201
+  auto small_loss = sum(y * y);                     // 2 entries, newest
   uint64_t before = tape().entries_walked();
   auto gy = grad(small_loss, {y});
   CHECK(tape().entries_walked() - before == 2);
@@ -333,17 +333,18 @@ TEST_CASE("a pass walks only the entries its output depends on") {
   CHECK(tape().entries_walked() - before == 2);
   CHECK_TENSOR(y.grad(), {2}, {3, 3});
   // Interleaved graphs: a pass visits the entries between its oldest and newest, and no more.
-  auto a1 = x * 2.0;     // a's
-  auto b1 = y * 2.0;     // b's
-  auto a2 = sum(a1);     // a's
-  auto b2 = sum(b1);     // b's
+  auto a1 = x * 2.0;  // a's
+  auto b1 = y * 2.0;  // b's
+  auto a2 = sum(a1);  // a's
+  auto b2 = sum(b1);  // b's
   before = tape().entries_walked();
   grad(a2, {x});
   CHECK(tape().entries_walked() - before == 3);  // a2, b1 (skipped), a1
   (void)b2;
 }
 
-TEST_CASE("grad() asked about some leaves computes nothing for an embedding it was not asked about") {
+TEST_CASE(
+    "grad() asked about some leaves computes nothing for an embedding it was not asked about") {
   // The loss depends on the table and on w; grad with respect to w alone must give w's gradient
   // and leave the table without any scratch gradient (its table-sized backward is skipped).
   fresh_tape();
