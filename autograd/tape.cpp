@@ -198,29 +198,36 @@ void run_pass(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t count, bo
   }
   // Every entry touches at least its output; reserving once avoids regrowing from empty per pass.
   state.touched.reserve(2 * start + count);
-  std::vector<size_t> ran;
-  if (release) ran.reserve(start);
+  size_t low = start;  // the oldest entry walked
+  size_t ran = 0;
   GradModeGuard mode(create_graph);
   tape.set_in_backward(true);
   try {
     for (size_t i = 0; i < count; ++i) accumulate(outputs[i], seeds[i]);
     for (size_t i = start; i-- > 0 && state.pending > 0;) {
       tape.count_walked();
+      low = i;
       const auto& entry = tape.entry(i);
       std::shared_ptr<Node<T>> out = entry.out.lock();
       if (!out || out->pass != state.id || !out->pass_grad) continue;
       --state.pending;
       Tensor<T> grad_out(out->pass_grad);
       entry.backward(Tensor<T>(out), grad_out);
-      if (release) ran.push_back(i);
+      ++ran;
     }
   } catch (...) {
     tape.set_in_backward(false);
     throw;
   }
   tape.set_in_backward(false);
-  if (release) {
-    for (size_t i : ran) tape.release(i);
+  if (release && ran == tape.size()) {
+    tape.clear();  // the usual training step: the pass ran every entry there is
+  } else if (release) {
+    // The entries that ran are those of the walked range whose output this pass reached.
+    for (size_t i = low; i < start; ++i) {
+      const std::shared_ptr<Node<T>> out = tape.entry(i).out.lock();
+      if (out && out->pass == state.id) tape.release(i);
+    }
     tape.trim();
   }
 }
