@@ -5,7 +5,12 @@
 // users.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "autograd/ops.hpp"
@@ -367,4 +372,90 @@ TEST_CASE("melu: adaptation beats the global model on synthetic cold-start users
   MESSAGE("synthetic cold-start users: global model MAE " << baseline << ", MeLU after one local "
                                                           << "step MAE " << melu);
   CHECK(melu < baseline - 0.1);
+}
+
+TEST_CASE("meta task: predict scores a new user's unrated rows after adapting on their ratings") {
+  data::MeluSyntheticConfig c;
+  c.users = 60;
+  c.items = 80;
+  data::TaskSplit split;
+  split.min_ratings = size_t(c.min_ratings);
+  split.max_ratings = size_t(c.max_ratings);
+  models::MetaTask task(data::make_melu_synthetic(c, split), models::MetaOptions{});
+  const models::ModelEntry& e = models::find_model("melu");
+  auto model = e.make_float(models::model_config(e, e.tiny, task.model_shape(), 1));
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("tinyrec_melu_predict_" + std::to_string(::getpid()) + ".csv"))
+                               .string();
+  auto write = [&](const std::string& text) { std::ofstream(path) << text; };
+  write("user,item,rating\na,3,4.5\na,7,2\na,9,\nb,1,\nb,2,\na,11,5\n");
+  std::ostringstream out;
+  CHECK(task.predict(*model, path, out) == 3);
+  std::istringstream lines(out.str());
+  std::string line;
+  std::vector<std::string> rows;
+  while (std::getline(lines, line)) rows.push_back(line.substr(0, line.rfind('\t')));
+  CHECK(rows == std::vector<std::string>{"a\t9", "b\t1", "b\t2"});
+  // Adapting on a's ratings changes a's score; b, with no rating, gets the global model's.
+  write("user,item,rating\na,9,\n");
+  std::ostringstream global;
+  task.predict(*model, path, global);
+  CHECK(global.str() != out.str().substr(0, global.str().size()));
+
+  write("user,item\na,3\n");
+  CHECK_THROWS_WITH_AS(
+      task.predict(*model, path, out),
+      doctest::Contains((path + ":1: expected the header \"user,item,rating\"").c_str()),
+      std::runtime_error);
+  write("user,item,rating\na,3,4\na,999,\n");
+  CHECK_THROWS_WITH_AS(
+      task.predict(*model, path, out),
+      doctest::Contains((path + ":3: column 2 (item): 999 is not an item").c_str()),
+      std::runtime_error);
+  write("user,item,rating\na,3,four\n");
+  CHECK_THROWS_WITH_AS(
+      task.predict(*model, path, out),
+      doctest::Contains((path + ":2: column 3 (rating): 'four' is not a number").c_str()),
+      std::runtime_error);
+  write("user,item,rating\na,3,4,5\n");
+  CHECK_THROWS_WITH_AS(task.predict(*model, path, out),
+                       doctest::Contains((path + ":2: expected 3").c_str()), std::runtime_error);
+  write("user,item,rating\na,3,4\n");
+  CHECK_THROWS_WITH_AS(task.predict(*model, path, out), doctest::Contains("no row to score"),
+                       std::runtime_error);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("meta task: bad settings are named") {
+  data::MeluSyntheticConfig c;
+  c.users = 60;
+  c.items = 80;
+  data::TaskSplit split;
+  split.min_ratings = size_t(c.min_ratings);
+  split.max_ratings = size_t(c.max_ratings);
+  models::MetaOptions o;
+  o.training = "pretrain";
+  CHECK_THROWS_WITH_AS(models::MetaTask(data::make_melu_synthetic(c, split), o),
+                       "--training: pretrain not in {maml, global}", std::invalid_argument);
+  models::RunConfig rc;
+  rc.model = "melu";
+  rc.task_options = {{"first_order", "yes"}};
+  CHECK_THROWS_WITH_AS(models::resolve(rc), doctest::Contains("--first-order"),
+                       std::invalid_argument);
+  rc.task_options = {{"local_stepz", 1}};
+  CHECK_THROWS_WITH_AS(models::resolve(rc), doctest::Contains("local_steps"),
+                       std::invalid_argument);
+  rc.task_options = json::object();
+  rc.data_options = {{"split", "time"}};
+  CHECK_THROWS_WITH_AS(models::resolve(rc), doctest::Contains("users, items"),
+                       std::invalid_argument);
+  // A NaN loss stops training with a message naming the term and what to try.
+  models::MetaTask task(data::make_melu_synthetic(c, split), models::MetaOptions{});
+  const models::ModelEntry& e = models::find_model("melu");
+  auto model = e.make_float(models::model_config(e, e.tiny, task.model_shape(), 1));
+  model->parameters().back().data()[0] = std::nanf("");  // out.bias: every prediction
+  auto opt = nn::make_optimizer<float>("adam", model->parameters(), 0.01);
+  CHECK_THROWS_WITH_AS(task.train_step(*model, *opt, {0, 1}),
+                       doctest::Contains("the query loss is nan (try a lower --lr or --local-lr)"),
+                       models::NonFiniteLoss);
 }
