@@ -98,11 +98,11 @@ void check_contribution(const Node<T>* n, const Shape& grad_shape) {
 
 // Marks `node` as reached by the running pass.
 template <class T>
-void first_touch(const std::shared_ptr<Node<T>>& node) {
+void first_touch(PassState* pass, const std::shared_ptr<Node<T>>& node) {
   Node<T>* n = node.get();
-  n->pass = g_pass->id;
-  g_pass->touched.push_back(node);
-  if (!n->is_leaf) ++g_pass->pending;
+  n->pass = pass->id;
+  pass->touched.push_back(node);
+  if (!n->is_leaf) ++pass->pending;
 }
 
 // The gradient buffer this pass owns for `n`, holding what has arrived so far (zeros if nothing).
@@ -111,7 +111,7 @@ T* owned_buffer(const std::shared_ptr<Node<T>>& node) {
   Node<T>* n = node.get();
   const size_t count = n->value.size();
   if (n->pass != g_pass->id) {
-    first_touch(node);
+    first_touch(g_pass, node);
     n->pass_grad = std::make_shared<Node<T>>(xt::xarray<T>(xt::zeros<T>(n->value.shape())), false);
     n->pass_grad_owned = true;
   } else if (!n->pass_grad_owned) {
@@ -134,11 +134,13 @@ bool wants_grad(const Tensor<T>& x) {
 
 template <class T>
 void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
-  if (!wants_grad(input) || !grad.defined()) return;
   Node<T>* n = input.node();
+  if (!n || !n->requires_grad || !grad.defined()) return;
+  PassState* pass = g_pass;  // wants_grad, spelled out: this is the engine's hottest path
+  if (pass && n->is_leaf && !pass->all_leaves && n->wanted != pass->id) return;
   check_contribution(n, grad.shape());
-  if (n->pass != g_pass->id) {
-    first_touch(input.node_ptr());
+  if (n->pass != pass->id) {
+    first_touch(pass, input.node_ptr());
     n->pass_grad = grad.node_ptr();
     n->pass_grad_owned = false;
   } else if (!grad_enabled()) {
@@ -205,7 +207,6 @@ void run_pass(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t count, bo
   try {
     for (size_t i = 0; i < count; ++i) accumulate(outputs[i], seeds[i]);
     for (size_t i = start; i-- > 0 && state.pending > 0;) {
-      tape.count_walked();
       low = i;
       const auto& entry = tape.entry(i);
       std::shared_ptr<Node<T>> out = entry.out.lock();
@@ -220,6 +221,7 @@ void run_pass(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t count, bo
     throw;
   }
   tape.set_in_backward(false);
+  tape.count_walked(start - low);
   if (release && ran == tape.size()) {
     tape.clear();  // the usual training step: the pass ran every entry there is
   } else if (release) {

@@ -127,7 +127,7 @@ class Tape {
 
   // Entries examined by backward passes on this thread so far: a pass's cost, for tests.
   uint64_t entries_walked() const { return walked_; }
-  void count_walked() { ++walked_; }
+  void count_walked(size_t entries) { walked_ += entries; }
 
  private:
   std::deque<Entry> entries_;
