@@ -56,7 +56,9 @@ Tensor<T> index_select(const Tensor<T>& x, int axis, const Ids& ids, int64_t pad
   Tensor<T> out(std::move(v));
   if (should_record(x))
     record(out, [x, ax, ids, n, padding_idx](const Tensor<T>&, const Tensor<T>& g) {
-      accumulate(x, index_add(g, static_cast<int>(ax), ids, n, padding_idx));
+      // A table-sized gradient is worth skipping when grad() asks about other tensors only (MAML's
+      // local update differentiates with respect to the dense layers, not the embeddings).
+      if (wants_grad(x)) accumulate(x, index_add(g, static_cast<int>(ax), ids, n, padding_idx));
     });
   return out;
 }

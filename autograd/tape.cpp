@@ -9,10 +9,15 @@ namespace tinyrec {
 
 namespace {
 
-// State of the backward pass running on this thread: its id, and every node it gave a pass_grad,
-// so the scratch gradients can be cleared (or moved into .grad) when it ends.
+// State of the backward pass running on this thread: its id, every node it gave a pass_grad (so
+// the scratch gradients can be cleared, or moved into .grad, when it ends), and how many of those
+// are non-leaves whose entry has not run yet. Entries run newest first and every input of an op
+// is older than the op, so when that count is zero no older entry can receive anything: the walk
+// stops there.
 struct PassState {
   uint64_t id = 0;
+  bool all_leaves = true;  // backward(); grad() wants only the leaves it was asked about
+  size_t pending = 0;
   std::vector<std::shared_ptr<void>> touched;
 };
 thread_local uint64_t g_next_pass = 1;
@@ -32,8 +37,9 @@ void Tape<T>::record(const Tensor<T>& out, BackwardFn<T> backward) {
   n->requires_grad = true;
   n->is_leaf = false;
   n->generation = generation_;
+  n->tape_index = entries_.size();
   entries_.push_back(Entry{out.node_ptr(), std::move(backward)});
-  if (entries_.size() >= compact_at_ && !in_backward_) compact();
+  if (entries_.size() >= compact_at_ && in_backward_ == 0) compact();
 }
 
 template <class T>
@@ -41,6 +47,19 @@ void Tape<T>::clear() {
   entries_.clear();
   ++generation_;
   compact_at_ = 4096;
+}
+
+template <class T>
+void Tape<T>::release(size_t i) {
+  Entry& e = entries_[i];
+  if (std::shared_ptr<Node<T>> out = e.out.lock()) out->generation = 0;
+  e.out.reset();
+  e.backward = nullptr;
+}
+
+template <class T>
+void Tape<T>::trim() {
+  while (!entries_.empty() && entries_.back().out.expired()) entries_.pop_back();
 }
 
 template <class T>
@@ -56,6 +75,9 @@ void Tape<T>::compact() {
     }
   }
   entries_.swap(kept);
+  // The kept entries moved: their outputs learn their new positions.
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (std::shared_ptr<Node<T>> out = entries_[i].out.lock()) out->tape_index = i;
   compact_at_ = std::max<size_t>(4096, 2 * entries_.size());
 }
 
@@ -74,16 +96,24 @@ void check_contribution(const Node<T>* n, const Shape& grad_shape) {
         "earlier backward(); use retain_graph=true there, or detach() the tensor");
 }
 
+// Marks `node` as reached by the running pass.
+template <class T>
+void first_touch(PassState* pass, const std::shared_ptr<Node<T>>& node) {
+  Node<T>* n = node.get();
+  n->pass = pass->id;
+  pass->touched.push_back(node);
+  if (!n->is_leaf) ++pass->pending;
+}
+
 // The gradient buffer this pass owns for `n`, holding what has arrived so far (zeros if nothing).
 template <class T>
 T* owned_buffer(const std::shared_ptr<Node<T>>& node) {
   Node<T>* n = node.get();
   const size_t count = n->value.size();
   if (n->pass != g_pass->id) {
-    n->pass = g_pass->id;
+    first_touch(g_pass, node);
     n->pass_grad = std::make_shared<Node<T>>(xt::xarray<T>(xt::zeros<T>(n->value.shape())), false);
     n->pass_grad_owned = true;
-    g_pass->touched.push_back(node);
   } else if (!n->pass_grad_owned) {
     xt::xarray<T> acc = xt::xarray<T>::from_shape(n->value.shape());
     std::copy(n->pass_grad->value.data(), n->pass_grad->value.data() + count, acc.data());
@@ -96,15 +126,23 @@ T* owned_buffer(const std::shared_ptr<Node<T>>& node) {
 }  // namespace
 
 template <class T>
+bool wants_grad(const Tensor<T>& x) {
+  const Node<T>* n = x.node();
+  if (!n || !n->requires_grad) return false;
+  return !g_pass || !n->is_leaf || g_pass->all_leaves || n->wanted == g_pass->id;
+}
+
+template <class T>
 void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
-  if (!input.requires_grad() || !grad.defined()) return;
   Node<T>* n = input.node();
+  if (!n || !n->requires_grad || !grad.defined()) return;
+  PassState* pass = g_pass;  // wants_grad, spelled out: this is the engine's hottest path
+  if (pass && n->is_leaf && !pass->all_leaves && n->wanted != pass->id) return;
   check_contribution(n, grad.shape());
-  if (n->pass != g_pass->id) {
-    n->pass = g_pass->id;
+  if (n->pass != pass->id) {
+    first_touch(pass, input.node_ptr());
     n->pass_grad = grad.node_ptr();
     n->pass_grad_owned = false;
-    g_pass->touched.push_back(input.node_ptr());
   } else if (!grad_enabled()) {
     // Not recording: sum into a buffer this pass owns, allocated on the second contribution.
     T* o = owned_buffer(input.node_ptr());
@@ -121,7 +159,7 @@ template <class T>
 bool accumulate_block(const Tensor<T>& input, size_t outer, size_t n, size_t inner, size_t start,
                       size_t stop, const Tensor<T>& grad) {
   if (grad_enabled()) return false;
-  if (!input.requires_grad() || !grad.defined()) return true;
+  if (!wants_grad(input) || !grad.defined()) return true;
   Node<T>* node = input.node();
   check_contribution(node, node->value.shape());
   const size_t width = stop - start;
@@ -141,39 +179,59 @@ bool accumulate_block(const Tensor<T>& input, size_t outer, size_t n, size_t inn
 
 namespace {
 
-// Seeds the outputs, walks the tape from its end to its start, and calls each entry whose output
-// received a gradient. Entries are in execution order, so every consumer of a value has sent its
-// contribution before the value's own entry runs.
+// Seeds the outputs and walks the tape down from the newest entry among them, calling each entry
+// whose output received a gradient. Entries are in execution order, so every consumer of a value
+// has sent its contribution before the value's own entry runs; the walk stops when no reached
+// non-leaf waits for its entry (PassState::pending). With `release`, the entries that ran are
+// released once the whole pass has succeeded (a failed pass leaves the graph as it was).
 template <class T>
 void run_pass(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t count, bool create_graph,
-              PassState& state) {
+              bool release, PassState& state) {
   Tape<T>& tape = Tape<T>::current();
+  size_t start = 0;  // one past the newest entry that can receive a gradient
   for (size_t i = 0; i < count; ++i) {
     const Tensor<T>& out = outputs[i];
-    if (!out.is_leaf() && out.node()->generation != tape.generation())
+    if (out.is_leaf()) continue;
+    if (out.node()->generation != tape.generation())
       throw std::logic_error(
           "backward: the graph of this tensor was released by an earlier backward(); pass "
           "retain_graph=true to the first one, or run the forward pass again");
+    start = std::max(start, out.node()->tape_index + 1);
   }
-  const size_t n = tape.size();
   // Every entry touches at least its output; reserving once avoids regrowing from empty per pass.
-  state.touched.reserve(2 * n + count);
+  state.touched.reserve(2 * start + count);
+  size_t low = start;  // the oldest entry walked
+  size_t ran = 0;
   GradModeGuard mode(create_graph);
   tape.set_in_backward(true);
   try {
     for (size_t i = 0; i < count; ++i) accumulate(outputs[i], seeds[i]);
-    for (size_t i = n; i-- > 0;) {
+    for (size_t i = start; i-- > 0 && state.pending > 0;) {
+      low = i;
       const auto& entry = tape.entry(i);
       std::shared_ptr<Node<T>> out = entry.out.lock();
       if (!out || out->pass != state.id || !out->pass_grad) continue;
+      --state.pending;
       Tensor<T> grad_out(out->pass_grad);
       entry.backward(Tensor<T>(out), grad_out);
+      ++ran;
     }
   } catch (...) {
     tape.set_in_backward(false);
     throw;
   }
   tape.set_in_backward(false);
+  tape.count_walked(start - low);
+  if (release && ran == tape.size()) {
+    tape.clear();  // the usual training step: the pass ran every entry there is
+  } else if (release) {
+    // The entries that ran are those of the walked range whose output this pass reached.
+    for (size_t i = low; i < start; ++i) {
+      const std::shared_ptr<Node<T>> out = tape.entry(i).out.lock();
+      if (out && out->pass == state.id) tape.release(i);
+    }
+    tape.trim();
+  }
 }
 
 template <class T>
@@ -231,7 +289,7 @@ void backward_impl(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t coun
   leaves.reserve(8);
   {
     PassScope<T> scope;
-    run_pass(outputs, seeds, count, create_graph, scope.state);
+    run_pass(outputs, seeds, count, create_graph, !retain_graph && !create_graph, scope.state);
     for (auto& p : scope.state.touched) {
       auto* node = static_cast<Node<T>*>(p.get());
       if (node->is_leaf) leaves.emplace_back(node, node->pass_grad);
@@ -244,7 +302,6 @@ void backward_impl(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t coun
     if (g.use_count() > 1 && !create_graph) g = Tensor<T>(g->value).node_ptr();
     node->grad = node->grad ? (Tensor<T>(node->grad) + Tensor<T>(g)).node_ptr() : g;
   }
-  if (!retain_graph && !create_graph) Tape<T>::current().clear();
 }
 
 template <class T>
@@ -272,7 +329,9 @@ std::vector<Tensor<T>> grad(const Tensor<T>& output, const std::vector<Tensor<T>
       throw std::invalid_argument("grad: an input does not require a gradient");
   std::vector<Tensor<T>> result;
   PassScope<T> scope;
-  run_pass(&output, &seed, 1, create_graph, scope.state);
+  scope.state.all_leaves = false;
+  for (const auto& x : inputs) x.node()->wanted = scope.state.id;
+  run_pass(&output, &seed, 1, create_graph, false, scope.state);
   for (const auto& x : inputs) {
     Node<T>* n = x.node();
     if (n->pass == scope.state.id && n->pass_grad)
@@ -285,6 +344,7 @@ std::vector<Tensor<T>> grad(const Tensor<T>& output, const std::vector<Tensor<T>
 
 #define TINYREC_INSTANTIATE_TAPE(T)                                                          \
   template class Tape<T>;                                                                    \
+  template bool wants_grad(const Tensor<T>&);                                                \
   template void accumulate(const Tensor<T>&, const Tensor<T>&);                              \
   template bool accumulate_block(const Tensor<T>&, size_t, size_t, size_t, size_t, size_t,   \
                                  const Tensor<T>&);                                          \

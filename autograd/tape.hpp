@@ -99,11 +99,13 @@ class Tape {
   // is dropped by compact().
   void record(const Tensor<T>& out, BackwardFn<T> backward);
 
+  // Entries held, released ones not yet dropped included.
   size_t size() const { return entries_.size(); }
   // Forgets every entry. Tensors made by the forgotten ops refuse a later backward() with a clear
   // error rather than silently returning partial gradients.
   void clear();
-  // Drops entries whose output is unreachable (a forward pass whose result was thrown away).
+  // Drops entries whose output is unreachable (a forward pass whose result was thrown away) and
+  // entries a backward pass released.
   void compact();
   uint64_t generation() const { return generation_; }
 
@@ -113,14 +115,26 @@ class Tape {
   };
   // A deque, because a recording backward pass appends while it walks: references stay valid.
   const Entry& entry(size_t i) const { return entries_[i]; }
-  // While a backward pass walks the tape, compaction would move entries under it.
-  void set_in_backward(bool on) { in_backward_ = on; }
+  // Forgets entry i after a backward pass ran it without retain_graph: its backward function (and
+  // the tensors it captured) goes, and its output refuses a later backward with a clear error.
+  void release(size_t i);
+  // Drops released and unreachable entries from the end, where a backward pass over the newest
+  // graph leaves them; the rest wait for compact().
+  void trim();
+  // While a backward pass walks the tape, compaction would move entries under it. Passes may
+  // nest (a backward function calling grad()), so this counts.
+  void set_in_backward(bool on) { in_backward_ += on ? 1 : -1; }
+
+  // Entries examined by backward passes on this thread so far: a pass's cost, for tests.
+  uint64_t entries_walked() const { return walked_; }
+  void count_walked(size_t entries) { walked_ += entries; }
 
  private:
   std::deque<Entry> entries_;
   uint64_t generation_ = 1;
+  uint64_t walked_ = 0;
   size_t compact_at_ = 4096;
-  bool in_backward_ = false;
+  int in_backward_ = 0;
 };
 
 // True when an op on these inputs must be recorded: recording is on and some input needs a
@@ -149,6 +163,13 @@ void record(const Tensor<T>& out, F&& backward) {
 template <class T>
 void accumulate(const Tensor<T>& input, const Tensor<T>& grad);
 
+// True when the running backward pass sends a gradient to `x`: it requires one, and it is not a
+// leaf the pass was not asked about (grad() with respect to other tensors computes nothing for
+// the model's other parameters). Outside a pass: whether x requires a gradient. A backward
+// function may skip the work for an input where this is false; accumulate() ignores it anyway.
+template <class T>
+bool wants_grad(const Tensor<T>& x);
+
 // Adds `grad` into the block [start, stop) along one axis of the gradient flowing into `input`,
 // seen as [outer, n, inner] with stop − start = grad's extent on that axis. Only while the pass is
 // not recorded (first order): the backward of a slice then costs the slice, not the whole input —
@@ -159,8 +180,12 @@ bool accumulate_block(const Tensor<T>& input, size_t outer, size_t n, size_t inn
                       size_t stop, const Tensor<T>& grad);
 
 // Reverse-mode pass from a scalar `loss` (or from `outputs` seeded with `seeds`), accumulating into
-// the .grad() of every leaf that requires one. The tape is released afterwards unless retain_graph;
-// create_graph records the backward computation so it can be differentiated again (and retains).
+// the .grad() of every leaf that requires one. The pass walks the tape from the newest entry among
+// the outputs down, and stops as soon as no older entry can receive a gradient: its cost follows
+// the graph of the outputs, not everything recorded. Unless retain_graph, the entries the pass ran
+// are released afterwards — and only they: other graphs on the tape (other users of a meta-batch,
+// losses recorded but not yet differentiated) stay usable. create_graph records the backward
+// computation so it can be differentiated again (and retains).
 template <class T>
 void backward(const Tensor<T>& loss, bool retain_graph = false, bool create_graph = false);
 template <class T>
@@ -168,8 +193,9 @@ void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>
               bool retain_graph = false, bool create_graph = false);
 
 // Gradients of a scalar `output` with respect to `inputs`, returned rather than accumulated into
-// .grad(); leaves' .grad() are left untouched. The tape is kept (other grads may follow). An input
-// the output does not depend on gets a zero gradient. With create_graph the results are themselves
+// .grad(); leaves' .grad() are left untouched. The tape is kept (other grads may follow); the walk
+// costs the output's graph, as in backward(). An input the output does not depend on gets a zero
+// gradient. With create_graph the results are themselves
 // differentiable: this is what second-order MAML needs.
 template <class T>
 std::vector<Tensor<T>> grad(const Tensor<T>& output, const std::vector<Tensor<T>>& inputs,

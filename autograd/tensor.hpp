@@ -25,7 +25,10 @@ struct Node {
   std::shared_ptr<Node> grad;
   std::shared_ptr<Node> pass_grad;
   uint64_t pass = 0;        // id of the backward pass that last touched pass_grad
-  uint64_t generation = 0;  // tape generation the op that made this node was recorded in
+  uint64_t generation = 0;  // tape generation the op that made this node was recorded in; 0 once
+                            // a backward pass has released that op's entry
+  uint64_t wanted = 0;      // id of the grad() pass that asked for this leaf's gradient
+  size_t tape_index = 0;    // position of the op's entry on the tape (non-leaves)
   bool requires_grad = false;
   bool pass_grad_owned = false;
   bool is_leaf = true;  // made by the user, not by a recorded op

@@ -224,4 +224,57 @@ CtrDataset read_movielens(const std::string& ratings_csv, const std::string& mov
   return ds;
 }
 
+namespace {
+
+// "Toy Story (1995)" -> 1995; a title without a trailing "(YYYY)" -> 0.
+int title_year(std::string_view title) {
+  while (!title.empty() && title.back() == ' ') title.remove_suffix(1);
+  if (title.size() < 6 || title.back() != ')' || title[title.size() - 6] != '(') return 0;
+  int year = 0;
+  const char* first = title.data() + title.size() - 5;
+  const auto [end, ec] = std::from_chars(first, first + 4, year);
+  return ec == std::errc() && end == first + 4 ? year : 0;
+}
+
+}  // namespace
+
+MovieLensRecords read_movielens_records(const std::string& ratings_csv,
+                                        const std::string& movies_csv) {
+  MovieLensRecords out;
+  std::unordered_map<int64_t, size_t> known;
+  read_csv(movies_csv, "movieId,title,genres", 3,
+           [&](const std::vector<std::string>& f, const LineError& fail) {
+             MovieLensMovie m;
+             m.movie = parse_int(f[0], 1, "movieId", fail);
+             if (!known.emplace(m.movie, out.movies.size()).second)
+               fail("movieId " + f[0] + " listed twice");
+             m.year = title_year(f[1]);
+             const std::string& genres = f[2];
+             if (genres.empty()) fail("column 3 (genres): empty");
+             if (genres != "(no genres listed)") {
+               size_t from = 0;
+               for (;;) {
+                 const size_t bar = std::min(genres.find('|', from), genres.size());
+                 if (bar == from) fail("column 3 (genres): empty genre in \"" + genres + "\"");
+                 m.genres.push_back(genres.substr(from, bar - from));
+                 if (bar == genres.size()) break;
+                 from = bar + 1;
+               }
+             }
+             out.movies.push_back(std::move(m));
+           });
+  read_csv(ratings_csv, "userId,movieId,rating,timestamp", 4,
+           [&](const std::vector<std::string>& f, const LineError& fail) {
+             MovieLensRating r;
+             r.user = parse_int(f[0], 1, "userId", fail);
+             r.movie = parse_int(f[1], 2, "movieId", fail);
+             r.rating = parse_rating(f[2], fail);
+             r.timestamp = parse_int(f[3], 4, "timestamp", fail);
+             if (known.find(r.movie) == known.end())
+               fail("movieId " + f[1] + " is not in " + movies_csv);
+             out.ratings.push_back(r);
+           });
+  return out;
+}
+
 }  // namespace tinyrec::data

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/ctr_dataset.hpp"
 
@@ -30,5 +31,26 @@ namespace tinyrec::data {
 // that movies.csv lacks, std::invalid_argument on a test_user_fraction outside [0, 1).
 CtrDataset read_movielens(const std::string& ratings_csv, const std::string& movies_csv,
                           double test_user_fraction, uint64_t seed, size_t max_len = 0);
+
+// The two files as records, for protocols other than the DIN paper's (MeLU's rating tasks): every
+// movie with its genres (all of them, in file order; "(no genres listed)" gives none) and the year
+// in parentheses at the end of its title (0 when the title has none), and every rating in file
+// order. Checked as read_movielens checks them: the file and line of a malformed record, a rating
+// of a movieId that movies.csv lacks, a movieId listed twice.
+struct MovieLensMovie {
+  int64_t movie = 0;
+  std::vector<std::string> genres;
+  int year = 0;
+};
+struct MovieLensRating {
+  int64_t user = 0, movie = 0, timestamp = 0;
+  double rating = 0;
+};
+struct MovieLensRecords {
+  std::vector<MovieLensMovie> movies;
+  std::vector<MovieLensRating> ratings;
+};
+MovieLensRecords read_movielens_records(const std::string& ratings_csv,
+                                        const std::string& movies_csv);
 
 }  // namespace tinyrec::data

@@ -7,6 +7,8 @@
 #include "models/dien.hpp"
 #include "models/din.hpp"
 #include "models/esmm.hpp"
+#include "models/melu.hpp"
+#include "models/meta_task.hpp"
 #include "models/mmoe.hpp"
 #include "models/multitask_task.hpp"
 #include "models/next_item_task.hpp"
@@ -29,6 +31,7 @@ const std::vector<ModelEntry>& model_registry() {
       esmm_registration(),
       stamp_registration(),
       stmp_registration(),
+      melu_registration(),
   };
   // clang-format on
   return entries;
@@ -36,7 +39,7 @@ const std::vector<ModelEntry>& model_registry() {
 
 const std::vector<TaskEntry>& task_registry() {
   static const std::vector<TaskEntry> entries{click_task_entry(), multitask_task_entry(),
-                                              next_item_task_entry()};
+                                              next_item_task_entry(), meta_task_entry()};
   return entries;
 }
 

@@ -1,11 +1,13 @@
 // Tape semantics: gradients accumulate and zero_grad clears them; detach and NoGradGuard cut
-// recording; backward releases the tape unless retain_graph; grad() returns gradients without
-// touching .grad(); leaves and non-leaves; requires_grad propagation; multiple outputs with seeds.
+// recording; backward releases the graph it ran unless retain_graph, and nothing else; a pass
+// walks only its output's part of the tape; grad() returns gradients without touching .grad();
+// leaves and non-leaves; requires_grad propagation; multiple outputs with seeds.
 #include <thread>
 
 #include "tests/autograd/helpers.hpp"
 
 using namespace tinyrec;
+using tinyrec::test::ids;
 using tinyrec::test::make;
 
 namespace {
@@ -225,22 +227,138 @@ TEST_CASE("set_grad installs a gradient of the right shape") {
   CHECK_FALSE(x.grad().defined());
 }
 
-TEST_CASE("backward releases the whole tape, including an unrelated graph") {
-  // One tape per thread: the second graph's entries go with the first backward. That is refused
-  // loudly; retain_graph on the first backward keeps both.
+TEST_CASE("backward releases its own graph and leaves another graph on the tape usable") {
+  // Two graphs on one tape: the first backward releases only the entries it ran, so the second
+  // still differentiates; the first refuses a second backward with the usual message.
   fresh_tape();
   auto x = make({1, 2}, {2}, true);
   auto first = sum(x * x);
   auto second = sum(x * 3.0);
   backward(first);
+  CHECK_TENSOR(x.grad(), {2}, {2, 4});
+  CHECK_THROWS_WITH_AS(backward(first), doctest::Contains("released by an earlier backward()"),
+                       std::logic_error);
+  backward(second);
+  CHECK_TENSOR(x.grad(), {2}, {5, 7});  // 2x + 3
+  CHECK(tape().size() == 0);            // both graphs gone: nothing is left behind
   CHECK_THROWS_WITH_AS(backward(second), doctest::Contains("released by an earlier backward()"),
                        std::logic_error);
+
+  // The other order: the older graph first, while a newer one waits above it on the tape.
   x.zero_grad();
-  auto third = sum(x * x);
-  auto fourth = sum(x * 3.0);
-  backward(third, /*retain_graph=*/true);
-  backward(fourth);
-  CHECK_TENSOR(x.grad(), {2}, {5, 7});  // 2x + 3
+  auto older = sum(x * x);
+  auto newer = sum(exp(x) * 0.0 + x * 4.0);
+  backward(older);
+  CHECK(tape().size() > 0);  // the newer graph's entries are still there
+  backward(newer);
+  CHECK_TENSOR(x.grad(), {2}, {6, 8});  // 2x + 4
+  CHECK(tape().size() == 0);
+}
+
+TEST_CASE("a backward through a shared part releases it for the graphs that share it") {
+  // h feeds two losses. Releasing the first loss's graph releases h's entry too, so the second
+  // loss cannot reach x through h any more: that is refused, not answered with half a gradient.
+  fresh_tape();
+  auto x = make({2}, {1}, true);
+  auto h = x * x;
+  auto a = sum(h * 2.0);
+  auto b = sum(h * 5.0);
+  backward(a);
+  CHECK_THROWS_WITH_AS(backward(b), doctest::Contains("released by an earlier backward()"),
+                       std::logic_error);
+  // retain_graph on the first keeps the shared part for the second.
+  x.zero_grad();
+  auto h2 = x * x;
+  auto c = sum(h2 * 2.0);
+  auto d = sum(h2 * 5.0);
+  backward(c, /*retain_graph=*/true);
+  backward(d);
+  CHECK_TENSOR(x.grad(), {1}, {28});  // (2 + 5)·2x
+}
+
+TEST_CASE("grad(create_graph) per user leaves the other users' graphs and losses intact") {
+  // A meta-batch in miniature: each user's query loss goes through a local step taken with
+  // grad(create_graph); the losses are summed and differentiated once at the end. The same
+  // meta-gradient must come out as the users' separate computations summed.
+  const std::vector<std::vector<double>> xs = {{1, 2}, {-1, 0.5}, {0.3, -2}};
+  const double beta = 0.1;
+  auto user_loss = [&](const Tensor<double>& w, size_t u) {
+    auto x = make(xs[u], {1, 2});
+    auto support = square(sum(matmul(x, w)) - 1.0);
+    auto g = grad(support, {w}, /*create_graph=*/true)[0];
+    auto adapted = w - g * beta;
+    return square(sum(matmul(x * 2.0, adapted)) + 0.5);
+  };
+  auto w = make({0.4, -0.3}, {2, 1}, true);
+  Tensor<double> total;
+  for (size_t u = 0; u < xs.size(); ++u) {
+    auto l = user_loss(w, u);
+    total = total.defined() ? total + l : l;
+  }
+  backward(total);
+  const Tensor<double> together = w.grad();
+  w.zero_grad();
+  std::vector<double> separate(2, 0.0);
+  for (size_t u = 0; u < xs.size(); ++u) {
+    backward(user_loss(w, u));
+    for (size_t k = 0; k < 2; ++k) separate[k] += w.grad().data()[k];
+    w.zero_grad();
+  }
+  CHECK_TENSOR(together, {2, 1}, separate, 1e-12);
+}
+
+TEST_CASE("a pass walks only the entries its output depends on") {
+  // The cost of grad()/backward() follows the output's graph: entries recorded before it (another
+  // user's graph) or after it are not visited. Counted through the tape's walk counter.
+  fresh_tape();
+  auto x = make({1, 2}, {2}, true);
+  auto y = make({3, 4}, {2}, true);
+  Tensor<double> big = x;
+  for (int i = 0; i < 200; ++i) big = big * 1.001;  // 200 entries
+  auto big_loss = sum(big);                         // 201
+  auto small_loss = sum(y * y);                     // 2 entries, newest
+  uint64_t before = tape().entries_walked();
+  auto gy = grad(small_loss, {y});
+  CHECK(tape().entries_walked() - before == 2);
+  CHECK_TENSOR(gy[0], {2}, {6, 8});
+  // The older graph: the newer entries above it are skipped, and it walks its own 201.
+  before = tape().entries_walked();
+  auto gx = grad(big_loss, {x});
+  CHECK(tape().entries_walked() - before == 201);
+  CHECK(gx[0].data()[0] == doctest::Approx(std::pow(1.001, 200)));
+  // A graph recorded after a long unrelated one: its backward costs its own entries.
+  auto late = sum(y * 3.0);
+  before = tape().entries_walked();
+  backward(late);
+  CHECK(tape().entries_walked() - before == 2);
+  CHECK_TENSOR(y.grad(), {2}, {3, 3});
+  // Interleaved graphs: a pass visits the entries between its oldest and newest, and no more.
+  auto a1 = x * 2.0;  // a's
+  auto b1 = y * 2.0;  // b's
+  auto a2 = sum(a1);  // a's
+  auto b2 = sum(b1);  // b's
+  before = tape().entries_walked();
+  grad(a2, {x});
+  CHECK(tape().entries_walked() - before == 3);  // a2, b1 (skipped), a1
+  (void)b2;
+}
+
+TEST_CASE(
+    "grad() asked about some leaves computes nothing for an embedding it was not asked about") {
+  // The loss depends on the table and on w; grad with respect to w alone must give w's gradient
+  // and leave the table without any scratch gradient (its table-sized backward is skipped).
+  fresh_tape();
+  auto table = make({1, 2, 3, 4, 5, 6}, {3, 2}, true);
+  auto w = make({0.5, -1}, {2, 1}, true);
+  auto e = embedding(table, ids({2, 0}, {2}));  // [2, 2]
+  auto loss = sum(square(matmul(e, w)));
+  auto gw = grad(loss, {w})[0];
+  // ŷ = e·w = [5·0.5 − 6, 1·0.5 − 2] = [−3.5, −1.5]; d/dw Σŷ² = 2 eᵀŷ.
+  CHECK_TENSOR(gw, {2, 1}, {2 * (5 * -3.5 + 1 * -1.5), 2 * (6 * -3.5 + 2 * -1.5)});
+  auto both = grad(loss, {w, table});
+  CHECK_TENSOR(both[0], {2, 1}, {2 * (5 * -3.5 + 1 * -1.5), 2 * (6 * -3.5 + 2 * -1.5)});
+  // Row 0 gets 2ŷ₁·w, row 2 gets 2ŷ₀·w, row 1 nothing.
+  CHECK_TENSOR(both[1], {3, 2}, {-3 * 0.5, -3 * -1, 0, 0, -7 * 0.5, -7 * -1});
 }
 
 TEST_CASE("the tape and the gradient mode belong to one thread") {

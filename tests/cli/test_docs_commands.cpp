@@ -429,6 +429,7 @@ struct PageRun {
     if (task == "click") set("--users", "120");
     if (task == "multitask") set("--train-rows", "400"), set("--test-rows", "100");
     if (task == "next_item") set("--sessions", "400");
+    if (task == "meta") set("--users", "300");
   }
 
   void check_outputs(const DocCommand& c, const std::vector<std::string>& args, const Run& r,
