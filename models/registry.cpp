@@ -10,6 +10,7 @@
 #include "models/mmoe.hpp"
 #include "models/multitask_task.hpp"
 #include "models/ple.hpp"
+#include "models/sim.hpp"
 
 namespace tinyrec::models {
 
@@ -20,6 +21,7 @@ const std::vector<ModelEntry>& model_registry() {
       base_registration(),
       din_registration(),
       dien_registration(),
+      sim_registration(),
       shared_bottom_registration(),
       omoe_registration(),
       mmoe_registration(),
