@@ -3,6 +3,8 @@
 #include "models/sim_search.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
@@ -58,8 +60,13 @@ size_t top_k_positions(const T* scores, size_t n, size_t k, std::vector<uint32_t
   std::iota(order.begin(), order.end(), uint32_t{0});
   if (n > k) {
     // Partial selection: the k best land in front, in no particular order; O(n) on average.
-    const auto better = [scores](uint32_t a, uint32_t b) {
-      return scores[a] > scores[b] || (scores[a] == scores[b] && a > b);
+    // A NaN score (weights gone bad) ranks last, so the order stays strict and weak.
+    const auto key = [scores](uint32_t i) {
+      return std::isnan(scores[i]) ? -std::numeric_limits<T>::infinity() : scores[i];
+    };
+    const auto better = [&key](uint32_t a, uint32_t b) {
+      const T ka = key(a), kb = key(b);
+      return ka > kb || (ka == kb && a > b);
     };
     std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
                      better);
