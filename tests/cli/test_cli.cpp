@@ -227,8 +227,8 @@ TEST_CASE("cli: tinyrec models lists every model with its task and paper") {
     CHECK(j.at("parameters").get<size_t>() > 0);
     CHECK(!j.at("paper").get<std::string>().empty());
   }
-  CHECK(names == std::vector<std::string>{"base", "din", "dien", "shared_bottom", "omoe", "mmoe",
-                                          "ple", "esmm"});
+  CHECK(names == std::vector<std::string>{"base", "din", "dien", "sim", "shared_bottom", "omoe",
+                                          "mmoe", "ple", "esmm"});
 }
 
 TEST_CASE("cli: bad output paths and empty inputs fail early with one clear line") {
