@@ -259,16 +259,16 @@ struct Cost {
   std::vector<double> length, hard, soft, din;
 };
 
-// Microseconds per sample to score a batch of `B` (evaluation mode), the median of 3 timings.
+// Microseconds per sample to score a batch (evaluation mode): the fastest of 5 timings after a
+// warm-up, the one least disturbed by whatever else the machine runs.
 double us_per_sample(models::CtrModel<float>& model, const data::CtrBatch& b) {
-  std::vector<double> t;
-  for (int r = 0; r < 4; ++r) {
+  double best = INFINITY;
+  for (int r = 0; r < 6; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     models::in_eval_mode(model, [&] { return model.forward(b); });
-    if (r > 0) t.push_back(seconds_since(t0));  // the first warms up
+    if (r > 0) best = std::min(best, seconds_since(t0));
   }
-  std::sort(t.begin(), t.end());
-  return 1e6 * t[1] / double(b.size);
+  return 1e6 * best / double(b.size);
 }
 
 Cost step_cost() {
