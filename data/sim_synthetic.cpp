@@ -35,14 +35,19 @@
 //   become the unknown id 1 in the test users' timelines); item and category counts include the
 //   training users' timelines.
 //
-// Why this is the situation SIM was built for: a user visits each of 20 interests about once every
-// 20 sessions, so the last 50 behaviours (about 10 sessions) show only some of them. A model that
-// sees the last 50 tells a current interest that happens to be in the window from everything else,
-// and nothing more: half the clicked candidates look to it like strangers. The whole history holds
-// every current interest — and every dropped one too, which is clicked no more often than a
-// stranger. What tells them apart is WHEN the category was last visited: days ago for a current
-// interest, months ago for a dropped one. Search by category finds the behaviours; the time-gap
-// embedding tells how long ago they were.
+// Why this is the situation SIM was built for: a user holds 8 interests and a session of about 15
+// behaviours visits one, so the last 50 behaviours (about three sessions) show about three of them.
+// A model that sees the last 50 tells a current interest that happens to be in the window from
+// everything else, and nothing more: about half the clicks fall on categories the window lacks. The
+// whole history holds every current interest — and every dropped one too, which is clicked no more
+// often than a stranger. What tells them apart is WHEN the category was last visited: days ago for
+// a current interest, months ago for a dropped one. Search by category finds the behaviours; the
+// time-gap embedding tells how long ago they were.
+//
+// With the defaults about 43% of impressions are clicks. On the test split, ranking by how often
+// the candidate's category occurs in the last 50 behaviours scores an AUC of 0.66; by how many
+// seconds ago it was last visited anywhere in the history, 0.86 (tests/data/test_long_history.cpp
+// measures both on a smaller copy).
 #include "data/sim_synthetic.hpp"
 
 #include <algorithm>

@@ -13,7 +13,7 @@ struct SimSyntheticConfig {
   int64_t users = 1000;
   int64_t items = 1000;  // item i belongs to category i mod cats, so items >= cats
   int64_t cats = 100;
-  int64_t interests = 8;        // current interests per user (distinct categories), < cats
+  int64_t interests = 8;         // current interests per user (distinct categories), < cats
   int64_t hist_len_min = 1000;   // behaviours before a user's first impression: uniform in
   int64_t hist_len_max = 10000;  // [hist_len_min, hist_len_max]
   int64_t samples_per_user = 40;
