@@ -35,9 +35,15 @@ Tensor<T> MultiHeadTargetAttention<T>::forward(const Tensor<T>& query, const Ten
   if (mask.defined() && mask.shape() != Shape{B, K})
     throw std::invalid_argument("MultiHeadTargetAttention: mask " + shape_str(mask.shape()) +
                                 " must be [B, K] = " + shape_str(Shape{B, K}));
-  Tensor<T> q = reshape(query_.forward(query), Shape{B, 1, H * P});  // W_a q, all heads
-  Tensor<T> z = key_.forward(keys);                                  // W_b z_k, [B, K, H·P]
-  Tensor<T> s = sum(reshape(z * q, Shape{B, K, H, P}), {3});         // s^h_k, [B, K, H]
+  // s^h_k = ⟨W_b^h z_k, W_a^h q⟩ = ⟨z_k, u^h⟩ with u^h = W_b^h (W_a^h q): H products of [B, P] by
+  // [P, Dk] instead of projecting all K keys, then one batched product with the keys.
+  Tensor<T> a = query_.forward(query);  // W_a q, all heads, [B, H·P]
+  Tensors<T> u;
+  for (size_t h = 0; h < H; ++h)
+    u.push_back(reshape(matmul(slice(a, 1, h * P, (h + 1) * P),
+                               slice(key_.weight(), 1, h * P, (h + 1) * P), false, true),
+                        Shape{B, 1, key_dim_}));
+  Tensor<T> s = matmul(keys, H == 1 ? u[0] : concat<T>(u, 1), false, true);  // s^h_k, [B, K, H]
   alpha_ = mask.defined() ? softmax(s, 1, reshape(mask, Shape{B, K, 1})) : softmax(s, 1);
   Tensor<T> heads = matmul(alpha_, keys, true, false);  // Σ_k α^h_k z_k, [B, H, Dk]
   return reshape(heads, Shape{B, H * key_dim_});
