@@ -115,6 +115,8 @@ void fill_ctr_batch(const std::vector<CtrSample>& samples, const std::vector<siz
 
   out.size = B;
   out.max_len = L;
+  out.histories = nullptr;  // set by fill_long_rows for the models that ask
+  out.long_rows.clear();
   // resize keeps the allocation when the size is unchanged, so steady-state batches do not
   // allocate.
   out.user.resize({B});

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "data/batching.hpp"
+#include "data/long_history.hpp"
 
 namespace tinyrec::data {
 
@@ -34,6 +36,11 @@ struct CtrSample {
   // test, and equal to `user` wherever training knows the user. `user` itself is the unknown id 1
   // for every user unseen in training, which would pool all such users into one.
   int64_t user_key = 0;
+  // Where the data set keeps whole histories (CtrDataset::histories, for SIM): the user's timeline,
+  // how many of its behaviours precede this impression, and the impression's time. −1: none.
+  int64_t timeline = -1;
+  size_t timeline_end = 0;
+  int64_t time = 0;
 };
 
 // String token -> dense id, the way the readers build vocabularies from a training file: the first
@@ -84,6 +91,9 @@ struct CtrDataset {
   // catalogue id that no training sample drew).
   std::vector<int64_t> item_counts, cat_counts;
   CtrVocabularies vocab;
+  // Every user's whole history with timestamps, where the data set has them (the long synthetic
+  // data, MovieLens); every sample then points into it. Null otherwise.
+  std::shared_ptr<const LongHistories> histories;
 };
 
 // Fills item_counts and cat_counts from ds.train (sizes from n_items / n_cats). Throws
@@ -101,6 +111,11 @@ struct CtrBatch {
   // the user did not click there, with its category; [B, L], 0 at padding. Filled only for models
   // that ask for them (data/negatives.hpp); empty otherwise.
   xt::xarray<int64_t> neg_items, neg_cats;
+  // Whole histories for SIM's search (data/long_history.hpp): each row's timeline, filled only for
+  // models that ask for them (CtrModel::uses_long_histories) on data that has them; null and empty
+  // otherwise.
+  const LongHistories* histories = nullptr;
+  std::vector<LongRow> long_rows;
 };
 
 // Splits generated users (their samples each) into train and test by user, as the synthetic

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string_view>
@@ -180,6 +181,7 @@ CtrDataset read_movielens(const std::string& ratings_csv, const std::string& mov
   Vocabulary& genre_vocab = ds.vocab.cats;
   std::vector<int64_t> movie_ids, genre_ids;  // one user's timeline, as dense ids
   int64_t next_test_key = 0;                  // test users' user_key, after the train users' ids
+  auto histories = std::make_shared<LongHistories>();
   // Train users first so the vocabularies are complete before test ids are looked up.
   for (const bool test : {false, true}) {
     for (auto& [user, ratings] : by_user) {
@@ -197,6 +199,11 @@ CtrDataset read_movielens(const std::string& ratings_csv, const std::string& mov
         movie_ids.push_back(test ? movie_vocab.find(key) : movie_vocab.add(key));
         genre_ids.push_back(test ? genre_vocab.find(genre) : genre_vocab.add(genre));
       }
+      Timeline life;
+      life.items = movie_ids;
+      life.cats = genre_ids;
+      for (const Rating& r : ratings) life.times.push_back(r.timestamp);
+      const auto timeline = static_cast<int64_t>(histories->add(std::move(life)));
       auto& dst = test ? ds.test : ds.train;
       for (size_t k = 1; k < ratings.size(); ++k) {
         const size_t from = (max_len > 0 && k > max_len) ? k - max_len : 0;
@@ -210,6 +217,9 @@ CtrDataset read_movielens(const std::string& ratings_csv, const std::string& mov
         s.hist_cats.assign(genre_ids.begin() + static_cast<std::ptrdiff_t>(from),
                            genre_ids.begin() + static_cast<std::ptrdiff_t>(k));
         s.label = ratings[k].rating >= 4.0 ? 1.0f : 0.0f;
+        s.timeline = timeline;
+        s.timeline_end = k;
+        s.time = ratings[k].timestamp;
         dst.push_back(std::move(s));
       }
     }
@@ -221,6 +231,7 @@ CtrDataset read_movielens(const std::string& ratings_csv, const std::string& mov
   ds.n_items = movie_vocab.size();
   ds.n_cats = genre_vocab.size();
   count_train_ids(ds);
+  ds.histories = std::move(histories);
   return ds;
 }
 

@@ -27,6 +27,11 @@ namespace tinyrec::data {
 // The vocabularies are kept in the result's `vocab`, keyed by userId, movieId and genre name.
 // max_len > 0 stores only the most recent max_len earlier movies per sample (0 keeps them all: for
 // ml-latest-small about 25 million history entries, ~400 MB).
+// Every user's whole timeline (movies, genres and rating times, in seconds) is kept once in the
+// result's `histories`, and each sample points into it (its time is its rating's), for SIM's
+// search over the whole history; the other models read the samples' own histories only. Every
+// timeline id is already counted (each rating but a user's first is a sample's candidate, the
+// first is in the next sample's history).
 // Throws std::runtime_error naming the file and line on a malformed line or a rating of a movieId
 // that movies.csv lacks, std::invalid_argument on a test_user_fraction outside [0, 1).
 CtrDataset read_movielens(const std::string& ratings_csv, const std::string& movies_csv,

@@ -13,6 +13,7 @@
 #include "data/dien_synthetic.hpp"
 #include "data/din_synthetic.hpp"
 #include "data/movielens_reader.hpp"
+#include "data/sim_synthetic.hpp"
 #include "nn/metrics.hpp"
 #include "nn/optim.hpp"
 
@@ -24,6 +25,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DienSyntheticConfig, users, item
                                                 samples_per_user, hist_len_min, hist_len_max,
                                                 test_fraction, drift_speed, drift_momentum,
                                                 noise_rate)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SimSyntheticConfig, users, items, cats, interests,
+                                                hist_len_min, hist_len_max, samples_per_user,
+                                                gap_max, test_fraction, session_mean, churn,
+                                                within_session_s, between_sessions_s,
+                                                candidate_current_rate, candidate_dropped_rate,
+                                                click_current, click_other)
 }  // namespace tinyrec::data
 
 namespace tinyrec::models {
@@ -151,6 +158,8 @@ LossTerms<float> ClickTask::loss_terms(Model<float>& model, const std::vector<si
     if (!negatives_) negatives_ = std::make_unique<data::NegativeSampler>(data_);
     data::fill_negatives(*negatives_, batch_, negative_rng_, batch_.neg_items, batch_.neg_cats);
   }
+  if (m.uses_long_histories() && data_.histories)
+    data::fill_long_rows(data_.train, rows, *data_.histories, batch_);
   return click_loss_terms(m, batch_, options_.mba_lambda);
 }
 
@@ -163,8 +172,12 @@ std::vector<float> ClickTask::probabilities(CtrModel<float>& model,
     data::BatchOrder order(samples.size(), batch_size, false, 0);
     std::vector<size_t> rows;
     data::CtrBatch batch;
+    // Samples read for prediction point into no timeline; SIM then searches their own histories.
+    const bool whole = model.uses_long_histories() && data_.histories && !samples.empty() &&
+                       samples.front().timeline >= 0;
     while (order.next(rows)) {
       data::fill_ctr_batch(samples, rows, options_.max_len, false, batch);
+      if (whole) data::fill_long_rows(samples, rows, *data_.histories, batch);
       const Tensor<float> p = sigmoid(model.forward(batch));
       scores.insert(scores.end(), p.data(), p.data() + p.numel());
     }
@@ -224,6 +237,11 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
     data::DienSyntheticConfig c = o.get<data::DienSyntheticConfig>();
     c.seed = s.data_seed;
     ds = data::make_dien_synthetic(c);
+  } else if (s.dataset == "long") {
+    data::SimSyntheticConfig c = o.get<data::SimSyntheticConfig>();
+    c.seed = s.data_seed;
+    c.window = options.max_len;
+    ds = data::make_sim_synthetic(c);
   } else if (s.dataset == "amazon") {
     // One statement each, so the first missing file is the one named.
     const std::string train = data_file("amazon", o, "local_train_splitByUser");
@@ -278,7 +296,7 @@ TaskEntry click_task_entry() {
                       {{"data_dir", ""}}};
   DatasetEntry movielens{"movielens",
                          "MovieLens ratings.csv and movies.csv in DIR (data/get_movielens.sh); "
-                         "ratings >= 4 positive, split by user",
+                         "ratings >= 4 positive, split by user; whole timed histories for SIM",
                          {kDataDir, kTestFraction},
                          {{"data_dir", ""}, {"test_fraction", 0.2}}};
   const data::DienSyntheticConfig drift;
@@ -298,7 +316,38 @@ TaskEntry click_task_entry() {
        {"noise_rate", "noise-rate", "share of stray behaviours", {}, 0, 1}},
       {}};
   drifting.defaults = pick(json(drift), drifting.options);
-  t.datasets = {syn, drifting, amazon, movielens};
+  const data::SimSyntheticConfig lives;
+  DatasetEntry long_histories{
+      "long",
+      "seeded users with 1,000 to 10,000 timed behaviours whose interests come and go; whole "
+      "histories for SIM, the last --max-len for the others (data/sim_synthetic.hpp)",
+      {syn.options[0],
+       syn.options[1],
+       syn.options[2],
+       {"interests", "interests", "current interests per user", {}, 1, 1e5},
+       syn.options[3],
+       {"hist_len_min",
+        "hist-len-min",
+        "behaviours before the first impression, at least",
+        {},
+        1,
+        1e6},
+       {"hist_len_max",
+        "hist-len-max",
+        "behaviours before the first impression, at most",
+        {},
+        1,
+        1e6},
+       kTestFraction,
+       {"churn",
+        "churn",
+        "chance per session that the user drops an interest for a new one",
+        {},
+        0,
+        1}},
+      {}};
+  long_histories.defaults = pick(json(lives), long_histories.options);
+  t.datasets = {syn, drifting, long_histories, amazon, movielens};
   t.tiny_shape = {{"n_items", 9},
                   {"n_cats", 5},
                   {"item_counts", {0, 0, 3, 1, 2, 4, 1, 1, 2}},

@@ -1,7 +1,8 @@
 // Click prediction (the DIN paper's Base model, DIN, and the sequence models after them): binary
 // cross-entropy on the click, plus a model's auxiliary terms and the DIN paper's mini-batch aware
 // regularization; AUC, GAUC and logloss on the test split. Data sets: the built-in synthetic
-// users, the Amazon format of the DIN/DIEN repositories, and MovieLens ratings.
+// users, DIEN's drifting ones, SIM's long timed histories, the Amazon format of the DIN/DIEN
+// repositories, and MovieLens ratings.
 #pragma once
 
 #include <memory>

@@ -35,6 +35,9 @@ class CtrModel : public Model<T> {
   virtual double auxiliary_weight() const { return 1.0; }
   // Whether training batches must carry negative samples (CtrBatch::neg_items).
   virtual bool uses_negatives() const { return false; }
+  // Whether training and evaluation batches should carry whole histories (CtrBatch::histories,
+  // SIM's search) where the data set has them.
+  virtual bool uses_long_histories() const { return false; }
   // The tables a batch touches, for mini-batch aware regularization.
   virtual std::vector<EmbeddingUse<T>> embedding_uses(const data::CtrBatch& batch) const = 0;
 };
@@ -57,6 +60,15 @@ struct CtrConfig {
   std::string aux_loss = "inner";               // inner (paper) | mlp (the authors' code)
   double aux_weight = 1.0;                      // α; 0 = DIEN without the auxiliary loss
   std::vector<size_t> aux_mlp = {100, 50};      // the authors' auxiliary network
+  // SIM (models/sim.hpp): the General Search Unit, the Exact Search Unit's heads and time gaps.
+  std::string search = "hard";  // hard (category) | soft (inner product of projections)
+  size_t top_k = 50;            // behaviours the search hands on
+  size_t soft_dim = 16;         // the soft search's projection size
+  size_t soft_sample = 0;       // behaviours pooled by its auxiliary loss (0 = the whole history)
+  size_t heads = 4;             // ESU attention heads
+  size_t head_dim = 16;         // each head's projection size
+  size_t time_buckets = 32;     // time-gap buckets (doubling widths), 0 = padding
+  size_t time_dim = 8;          // time-gap embedding size
   uint64_t seed = 1;
 };
 
@@ -66,6 +78,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CtrConfig, n_items, n_cats, item
                                                 item_dim, cat_dim, mlp, attention, activation,
                                                 attention_softmax, pooling, gru_hidden, evolving,
                                                 interest_attention, aux_loss, aux_weight, aux_mlp,
-                                                seed)
+                                                search, top_k, soft_dim, soft_sample, heads,
+                                                head_dim, time_buckets, time_dim, seed)
 
 }  // namespace tinyrec::models

@@ -41,6 +41,8 @@ class GoodsEmbedding : public nn::Module<T> {
   GoodsEmbedding(const CtrConfig& config, std::mt19937_64& rng);
   Tensor<T> operator()(const Ids& items, const Ids& cats);  // ids.shape + [D]
   size_t dim() const { return items_.embedding_dim() + cats_.embedding_dim(); }
+  const Tensor<T>& item_table() const { return items_.weight(); }  // [n_items, item_dim]
+  const Tensor<T>& cat_table() const { return cats_.weight(); }    // [n_cats, cat_dim]
   std::vector<EmbeddingUse<T>> uses(const data::CtrBatch& batch, const CtrConfig& config) const;
 
  private:

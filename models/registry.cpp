@@ -13,6 +13,7 @@
 #include "models/multitask_task.hpp"
 #include "models/next_item_task.hpp"
 #include "models/ple.hpp"
+#include "models/sim.hpp"
 #include "models/stamp.hpp"
 
 namespace tinyrec::models {
@@ -24,6 +25,7 @@ const std::vector<ModelEntry>& model_registry() {
       base_registration(),
       din_registration(),
       dien_registration(),
+      sim_registration(),
       shared_bottom_registration(),
       omoe_registration(),
       mmoe_registration(),

@@ -207,8 +207,8 @@ TEST_CASE("cli: tinyrec models lists every model with its task and paper") {
     CHECK(j.at("parameters").get<size_t>() > 0);
     CHECK(!j.at("paper").get<std::string>().empty());
   }
-  CHECK(names == std::vector<std::string>{"base", "din", "dien", "shared_bottom", "omoe", "mmoe",
-                                          "ple", "esmm", "stamp", "stmp", "melu"});
+  CHECK(names == std::vector<std::string>{"base", "din", "dien", "sim", "shared_bottom", "omoe",
+                                          "mmoe", "ple", "esmm", "stamp", "stmp", "melu"});
 }
 
 TEST_CASE("cli: bad output paths and empty inputs fail early with one clear line") {

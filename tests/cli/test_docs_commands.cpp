@@ -424,6 +424,7 @@ struct PageRun {
       set("--correlations", "0.5");
       return;
     }
+    if (dataset == "long") set("--users", "40"), set("--hist-len-max", "1500");  // SIM's data
     if (dataset != "synthetic") return;  // real data: kept as the page says
     const std::string task = task_of(model);
     if (task == "click") set("--users", "120");

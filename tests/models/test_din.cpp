@@ -137,7 +137,7 @@ TEST_CASE("din: padded behaviours get zero weight and change nothing") {
 TEST_CASE("models: unknown name lists the accepted ones") {
   CHECK_THROWS_WITH_AS(models::find_model("dinn"), doctest::Contains("base, din"),
                        std::invalid_argument);
-  CHECK(models::models_of_task("click") == std::vector<std::string>{"base", "din", "dien"});
+  CHECK(models::models_of_task("click") == std::vector<std::string>{"base", "din", "dien", "sim"});
 }
 
 // The paper's claim, on data built for it: behaviours matching the candidate decide the click, so
