@@ -111,7 +111,9 @@ class Rows:
         self.times, self.lengths = load("history_times"), load("history_lengths")
         self.item, self.cat, self.now = load("item"), load("cat"), load("now")
         self.window_items, self.window_cats = load("window_items"), load("window_cats")
-        self.probability = load("probability")
+        optional = lambda name: load(name) if os.path.exists(  # noqa: E731
+            os.path.join(directory, name + ".npy")) else None
+        self.probability, self.label = optional("probability"), optional("label")
         self.index = []
         for r in range(len(self.item)):
             n = int(self.lengths[r])
@@ -146,7 +148,8 @@ class Rows:
         return b
 
 
-def score(directory, checkpoint, double, tolerance):
+def load_twin(checkpoint, dtype=torch.float32):
+    """The twin of a tinyrec SIM checkpoint, and its model options."""
     with open(os.path.join(checkpoint, "config.json")) as f:
         config = json.load(f)
     o = config["model_options"]
@@ -154,10 +157,15 @@ def score(directory, checkpoint, double, tolerance):
         raise ValueError(f"{checkpoint}: the twin is SIM with hard search and PReLU")
     item = np.load(os.path.join(checkpoint, "embedding.item.weight.npy"))
     cat = np.load(os.path.join(checkpoint, "embedding.cat.weight.npy"))
-    dtype = torch.float64 if double else torch.float32
     model = SIM(item.shape[0], cat.shape[0], o)
     load_checkpoint(model, checkpoint)
-    model = model.to(dtype).eval()
+    return model.to(dtype), o
+
+
+def score(directory, checkpoint, double, tolerance):
+    dtype = torch.float64 if double else torch.float32
+    model, o = load_twin(checkpoint, dtype)
+    model = model.eval()
     rows = Rows(directory)
     with torch.no_grad():
         p = torch.sigmoid(model(rows.batch(np.arange(len(rows)), o["top_k"], o["time_buckets"],
