@@ -157,9 +157,9 @@ def load_twin(checkpoint, dtype=torch.float32):
         raise ValueError(f"{checkpoint}: the twin is SIM with hard search and PReLU")
     item = np.load(os.path.join(checkpoint, "embedding.item.weight.npy"))
     cat = np.load(os.path.join(checkpoint, "embedding.cat.weight.npy"))
-    model = SIM(item.shape[0], cat.shape[0], o)
+    model = SIM(item.shape[0], cat.shape[0], o).to(dtype)  # before loading: float64 stays float64
     load_checkpoint(model, checkpoint)
-    return model.to(dtype), o
+    return model, o
 
 
 def score(directory, checkpoint, double, tolerance):
