@@ -1,52 +1,130 @@
-"""PyTorch twin of tinyrec's DIN training step, for bench/run_din_bench.sh.
+"""PyTorch twin of tinyrec's Base model and DIN, for bench/run_din_bench.sh and bench/ctr_parity.py.
 
-Same model and sizes as `tinyrec bench --model din`: item and category embeddings of 18 each (id 0 is
-padding), the local activation unit MLP 80-40-1 on [v_A, e_j, v_A - e_j, v_A * e_j] with PReLU and
-no softmax, padded behaviours masked to weight 0, the head MLP 200-80-1 with PReLU on [v_A, v_U],
-binary cross-entropy with logits, Adam. Every history is full length, as in tinyrec's bench.
-Prints one JSON line per batch size, like tinyrec's bench.
+Written from the DIN paper (Zhou et al., KDD 2018) and tinyrec's documented choices (models/din.hpp):
+item and category embeddings (id 0 is padding and looks up zeros), e_j = [E_item(i_j), E_cat(c_j)];
+Base pools the behaviours by a sum (or a masked mean); DIN's local activation unit is an MLP (80-40-1
+with PReLU) on [v_A, e_j, v_A - e_j, v_A * e_j] whose raw scores weigh the behaviours, padded ones
+at 0 (or, with the demo code's softmax, scores / sqrt(D) and a softmax over the real behaviours);
+the head MLP 200-80-1 with PReLU on [v_A, v_U]; binary cross-entropy with logits, Adam.
+
+The module tree has tinyrec's dotted names (embedding.item, attention.mlp.layers.0, mlp.layers.0,
+...), so bench/torch_loader.py loads a tinyrec checkpoint into it directly.
+
+Benchmark (as `tinyrec bench --model din`, every history full length; one JSON line per batch):
+    /usr/bin/python3 bench/din_torch.py [--batch-size 32 128 1024] [--max-len 50] [--steps 200]
 """
 import argparse
 import json
+import math
+import os
+import sys
 import time
 
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_loader import load_tinyrec, read_config  # noqa: E402
 
-class DIN(nn.Module):
-    def __init__(self, n_items, n_cats, dim=18, att=(80, 40), mlp=(200, 80)):
+
+def activation(name, width):
+    if name == "prelu":
+        return nn.PReLU(width)  # channels on axis 1: the MLP feeds it [rows, width]
+    if name == "relu":
+        return nn.ReLU()
+    if name == "sigmoid":
+        return nn.Sigmoid()
+    raise ValueError(f"the twin has no activation '{name}' (Dice is tinyrec's only)")
+
+
+class MLP(nn.Module):
+    """Linear + activation per hidden size, then a Linear to `out`, numbered as nn.Sequential
+    numbers them ("layers.0", "layers.1", ...)."""
+
+    def __init__(self, width, hidden, out=1, act="prelu"):
         super().__init__()
-        self.items = nn.Embedding(n_items, dim, padding_idx=0)
-        self.cats = nn.Embedding(n_cats, dim, padding_idx=0)
-        d = 2 * dim
-        layers, width = [], 4 * d
-        for h in att:
-            layers += [nn.Linear(width, h), nn.PReLU(h)]
+        layers = []
+        for h in hidden:
+            layers += [nn.Linear(width, h), activation(act, h)]
             width = h
-        layers.append(nn.Linear(width, 1))
-        self.unit = nn.Sequential(*layers)
-        layers, width = [], 2 * d
-        for h in mlp:
-            layers += [nn.Linear(width, h), nn.PReLU(h)]
-            width = h
-        layers.append(nn.Linear(width, 1))
-        self.head = nn.Sequential(*layers)
+        layers.append(nn.Linear(width, out))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):  # [..., width] -> [..., out]
+        return self.layers(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], -1)
+
+
+class GoodsEmbedding(nn.Module):
+    """e = [E_item(item), E_cat(category)]."""
+
+    def __init__(self, n_items, n_cats, item_dim=18, cat_dim=18):
+        super().__init__()
+        self.item = nn.Embedding(n_items, item_dim, padding_idx=0)
+        self.cat = nn.Embedding(n_cats, cat_dim, padding_idx=0)
+
+    def forward(self, items, cats):
+        return torch.cat([self.item(items), self.cat(cats)], -1)
+
+
+class ActivationUnit(nn.Module):
+    """w_j = a(e_j, v_A): the MLP on [v_A, e_j, v_A - e_j, v_A * e_j], one score per behaviour."""
+
+    def __init__(self, dim, hidden=(80, 40), act="prelu", softmax=False):
+        super().__init__()
+        self.mlp = MLP(4 * dim, hidden, 1, act)
+        self.softmax = softmax
+
+    def forward(self, v_a, e, mask):
+        q = v_a.unsqueeze(1).expand_as(e)
+        scores = self.mlp(torch.cat([q, e, q - e, q * e], -1)).squeeze(-1)  # [B, L]
+        if not self.softmax:
+            return scores * mask  # the paper: raw scores, padded behaviours at 0
+        scores = (scores / math.sqrt(e.shape[-1])).masked_fill(mask == 0, -1e9)
+        return torch.softmax(scores, 1) * mask  # a row of padding alone gets zeros
+
+
+class CTRModel(nn.Module):
+    """Base (attention=None: sum or mean pooling) or DIN (its activation unit): click logits [B]."""
+
+    def __init__(self, n_items, n_cats, item_dim=18, cat_dim=18, mlp=(200, 80), attention=(80, 40),
+                 act="prelu", din=True, softmax=False, pooling="sum"):
+        super().__init__()
+        self.embedding = GoodsEmbedding(n_items, n_cats, item_dim, cat_dim)
+        d = item_dim + cat_dim
+        if din:
+            self.attention = ActivationUnit(d, attention, act, softmax)
+        self.din, self.pooling = din, pooling
+        self.mlp = MLP(2 * d, mlp, 1, act)
 
     def forward(self, item, cat, hist_items, hist_cats, mask):
-        v_a = torch.cat([self.items(item), self.cats(cat)], -1)                 # [B, D]
-        e = torch.cat([self.items(hist_items), self.cats(hist_cats)], -1)       # [B, L, D]
-        q = v_a.unsqueeze(1).expand_as(e)
-        x = torch.cat([q, e, q - e, q * e], -1)                                # [B, L, 4D]
-        # PReLU's channels are axis 1, so the unit runs on the [B*L, 4D] rows.
-        w = self.unit(x.reshape(-1, x.shape[-1])).view(mask.shape) * mask       # [B, L]
-        v_u = torch.bmm(w.unsqueeze(1), e).squeeze(1)                           # [B, D]
-        return self.head(torch.cat([v_a, v_u], -1)).squeeze(-1)
+        v_a = self.embedding(item, cat)             # candidate, [B, D]
+        e = self.embedding(hist_items, hist_cats)   # behaviours, [B, L, D]; padding is zeros
+        if self.din:
+            w = self.attention(v_a, e, mask)                     # [B, L]
+            v_u = torch.bmm(w.unsqueeze(1), e).squeeze(1)       # eq. 3: sum_j w_j e_j
+        else:
+            v_u = e.sum(1)
+            if self.pooling == "mean":
+                v_u = v_u / mask.sum(1, keepdim=True).clamp(min=1)
+        return self.mlp(torch.cat([v_a, v_u], -1)).squeeze(-1)
+
+
+def from_checkpoint(checkpoint, dtype=torch.float32):
+    """The twin of a tinyrec base or din checkpoint, its weights loaded."""
+    config = read_config(checkpoint)
+    o = config["model_options"]
+    with open(os.path.join(checkpoint, "manifest.json")) as f:
+        shapes = json.load(f)["parameters"]
+    model = CTRModel(shapes["embedding.item.weight"][0], shapes["embedding.cat.weight"][0],
+                     o["item_dim"], o["cat_dim"], o["mlp"], o.get("attention", ()),
+                     o["activation"], din=config["model"] == "din",
+                     softmax=o.get("attention_softmax", False), pooling=o.get("pooling", "sum"))
+    return load_tinyrec(model.to(dtype), checkpoint)
 
 
 def bench(batch, max_len, steps, warmup, n_items=1002, n_cats=52):
     torch.manual_seed(0)
-    model = DIN(n_items, n_cats)
+    model = CTRModel(n_items, n_cats)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.BCEWithLogitsLoss()
     g = torch.Generator().manual_seed(1)
