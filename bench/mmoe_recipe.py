@@ -13,7 +13,7 @@ of 16 ReLU units, towers of 8; Adam 1e-3, batch 128, 30 epochs; test MSE, mean o
     stats    the two generators side by side over many seeds: label variance, label correlation,
              the sines' share of the label variance.
 
-Usage: /usr/bin/python3 bench/mmoe_recipe.py same|paper|stats [--seeds 10] [--p 0.5]
+Usage: /usr/bin/python3 bench/mmoe_recipe.py same|paper|stats [--seeds 10] [--first-seed 1] [--p 0.5]
        [--models shared_bottom,mmoe] [--bottom-units 128] [--program build/bench_mmoe_recipe]
 Prints one JSON line per run and a summary line per model.
 """
@@ -82,6 +82,7 @@ def train(model, train_x, train_y, test_x, test_y, orders, lr=1e-3, batch=128):
 def summary(name, label, values):
     v = np.array(values)
     print(json.dumps({"summary": label, "model": name, "runs": len(v), "mean_mse": v.mean(),
+                      "median_mse": float(np.median(v)),
                       "sd": v.std(ddof=1) if len(v) > 1 else 0.0,
                       "standard_error": v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0}),
           flush=True)
@@ -122,7 +123,7 @@ def same(a, names):
 def paper(a, names):
     """The plain PyTorch run on this file's rows, PyTorch's default start, its own shuffles."""
     results = {n: [] for n in names}
-    for seed in range(1, a.seeds + 1):
+    for seed in range(a.first_seed, a.first_seed + a.seeds):
         tx, ty, vx, vy, _, _ = paper_data(a.p, seed)
         g = np.random.default_rng(1000 + seed)
         orders = [g.permutation(TRAIN) for _ in range(30)]
@@ -160,6 +161,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=["same", "paper", "stats"])
     p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--first-seed", type=int, default=1, help="paper: seeds first..first+seeds-1")
     p.add_argument("--p", type=float, default=0.5)
     p.add_argument("--models", default="shared_bottom,mmoe")
     p.add_argument("--bottom-units", type=int, default=0, help="Shared-Bottom's width (0 = 128)")
