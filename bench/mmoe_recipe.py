@@ -93,7 +93,7 @@ def same(a, names):
     own start on the same rows."""
     work = tempfile.mkdtemp(prefix="mmoe_recipe_")
     results = {n: {"tinyrec": [], "twin_same_start": [], "twin_torch_start": []} for n in names}
-    for seed in range(1, a.seeds + 1):
+    for seed in range(a.first_seed, a.first_seed + a.seeds):
         out = os.path.join(work, str(seed))
         lines = run(a.program, out, a.p, seed, ",".join(names), a.bottom_units).splitlines()
         ours = {r["model"]: r for r in map(json.loads, lines)}
@@ -161,7 +161,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=["same", "paper", "stats"])
     p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--first-seed", type=int, default=1, help="paper: seeds first..first+seeds-1")
+    p.add_argument("--first-seed", type=int, default=1, help="seeds first..first+seeds-1")
     p.add_argument("--p", type=float, default=0.5)
     p.add_argument("--models", default="shared_bottom,mmoe")
     p.add_argument("--bottom-units", type=int, default=0, help="Shared-Bottom's width (0 = 128)")
