@@ -3,7 +3,8 @@
 tinyrec's do?
 
 1. Predictions. For Base (sum and mean pooling) and DIN (the paper's raw weights and the demo
-   code's softmax): `tinyrec train` for one epoch on the synthetic click data; bench_twin_steps
+   code's softmax): `tinyrec train` for one epoch on the synthetic click data (and, given
+   --movielens DIR, Base and DIN on MovieLens by the DIN paper's protocol); bench_twin_steps
    writes the first 512 test rows as the model reads them, with tinyrec's logits in full float
    precision; the twin loads the checkpoint (bench/torch_loader.py) and scores the same rows, in
    float32 and float64. Gate: click probabilities within --tolerance (1e-5) in float32.
@@ -11,7 +12,7 @@ tinyrec's do?
    in float64 and float32 (bench/twin_replay.py, check_training, says what is gated).
 
 Usage: /usr/bin/python3 bench/ctr_parity.py [--tinyrec build/tinyrec]
-       [--program build/bench_twin_steps] [--keep DIR]
+       [--program build/bench_twin_steps] [--movielens DIR] [--keep DIR]
 Prints one JSON line per check; exits 1 when one fails.
 """
 import argparse
@@ -52,14 +53,19 @@ def main():
     p.add_argument("--tinyrec", default=os.path.join(ROOT, "build", "tinyrec"))
     p.add_argument("--program", default=os.path.join(ROOT, "build", "bench_twin_steps"))
     p.add_argument("--tolerance", type=float, default=1e-5)
+    p.add_argument("--movielens", help="a folder with MovieLens ratings.csv and movies.csv")
     p.add_argument("--keep", help="keep the runs in this folder")
     a = p.parse_args()
     torch.set_num_threads(1)
     work = a.keep or tempfile.mkdtemp(prefix="ctr_parity_")
     os.makedirs(work, exist_ok=True)
     ok = True
-    for name, flags in VARIANTS:
-        out = os.path.join(work, name.replace(" ", "").replace("--", "_"))
+    variants = VARIANTS
+    if a.movielens:
+        real = ["--dataset", "movielens", "--data-dir", os.path.abspath(a.movielens)]
+        variants = variants + [("base on movielens", real), ("din on movielens", real)]
+    for name, flags in variants:
+        out = os.path.join(work, name.replace(" ", "_").replace("--", ""))
         model = name.split()[0]
         run(a.tinyrec, "train", "--model", model, *flags, "--epochs", 1, "--quiet", "--out", out)
         r = check_scores(a.program, os.path.join(out, "checkpoint"), os.path.join(out, "scores"),

@@ -145,11 +145,16 @@ def input_shape(checkpoint, width_of):
 
 
 def tasks_of(config):
-    """(names, binary?) of the run's tasks: ESMM's data has two binary tasks, the MMoE generator
-    two regression tasks."""
+    """(names, binary?) of the run's tasks: ESMM's data has two binary tasks (click, click and
+    conversion), so have the income and census surveys (income, never married), the MMoE
+    generator two regression tasks."""
     if config["model"] == "esmm":
         return ["ctr", "ctcvr"], [True, True]
-    return ["task1", "task2"], [False, False]
+    if config.get("dataset") in ("income", "census"):
+        return ["high_income", "never_married"], [True, True]
+    if config.get("dataset", "synthetic") == "synthetic":
+        return ["task1", "task2"], [False, False]
+    raise ValueError(f"the twins do not know the tasks of data set {config['dataset']}")
 
 
 def from_checkpoint(checkpoint, dtype=torch.float32):
@@ -168,6 +173,7 @@ def from_checkpoint(checkpoint, dtype=torch.float32):
                                  o["tower"], tasks, multi_gate=name == "mmoe")
     else:
         raise ValueError(f"{checkpoint}: model {name} is not one of this file's")
+    model.tasks = tasks_of(config)  # names, and which outputs are logits
     return load_tinyrec(model.to(dtype), checkpoint)
 
 

@@ -7,14 +7,15 @@ what tinyrec's do?
    ESMM's click-and-conversion generator for ESMM, whose categorical columns exercise the embedding
    tables); bench_twin_steps writes the first 512 test rows as the model reads them, with tinyrec's
    outputs; the twin loads the checkpoint (bench/torch_loader.py) and predicts the same rows in
-   float32 and float64. Gate: predictions (regression values; ESMM's pCTR and pCTCVR) within
+   float32 and float64 (given --income DIR, also MMoE and PLE on the kernlab income survey, two
+   binary tasks over 12 embedded categorical columns, here and in 2.). Gate: predictions (regression values; ESMM's pCTR and pCTCVR) within
    --tolerance (1e-5) in float32.
 2. Ten training steps (batch 32, Adam, lr 0.01) from the same initial weights on the same batches,
    in float64 and float32 (bench/twin_replay.py, check_training, says what is gated). ESMM's twin
    computes its loss as the paper writes it, on the product pCTR * pCVR of probabilities.
 
 Usage: /usr/bin/python3 bench/multitask_parity.py [--tinyrec build/tinyrec]
-       [--program build/bench_twin_steps] [--models mmoe,esmm] [--keep DIR]
+       [--program build/bench_twin_steps] [--models mmoe,esmm] [--income DIR] [--keep DIR]
 Prints one JSON line per check; exits 1 when one fails.
 """
 import argparse
@@ -44,14 +45,17 @@ def predictions(twin, b, ours):
         p_ctr, p_cvr = twin(b["x"], b["cat"])
         theirs = torch.stack([p_ctr, p_ctr * p_cvr], 1)
         return theirs.double().numpy(), 1 / (1 + np.exp(-ours))
-    return torch.stack(twin(b["x"], b["cat"]), 1).double().numpy(), ours
+    theirs = torch.stack(twin(b["x"], b["cat"]), 1).double().numpy()
+    binary = np.array(twin.tasks[1])  # logits of binary tasks become probabilities
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    return np.where(binary, sigmoid(theirs), theirs), np.where(binary, sigmoid(ours), ours)
 
 
 def losses(twin, b):
     if isinstance(twin, esmm_torch.ESMM):
         return dict(zip(["ctr", "ctcvr"], twin.loss(b["x"], b["cat"], b["y"])))
-    terms = mmoe_torch.task_losses(twin(b["x"], b["cat"]), b["y"], [False, False])
-    return dict(zip(["task1", "task2"], terms))
+    names, binary = twin.tasks
+    return dict(zip(names, mmoe_torch.task_losses(twin(b["x"], b["cat"]), b["y"], binary)))
 
 
 def main():
@@ -60,6 +64,7 @@ def main():
     p.add_argument("--program", default=os.path.join(ROOT, "build", "bench_twin_steps"))
     p.add_argument("--models", default=",".join(TWINS))
     p.add_argument("--tolerance", type=float, default=1e-5)
+    p.add_argument("--income", help="the folder data/get_income.sh wrote income.csv into")
     p.add_argument("--keep", help="keep the runs in this folder")
     a = p.parse_args()
     torch.set_num_threads(1)
@@ -67,18 +72,26 @@ def main():
     os.makedirs(work, exist_ok=True)
     ok = True
     names = a.models.split(",")
-    for name in names:
-        out = os.path.join(work, name)
-        run(a.tinyrec, "train", "--model", name, *DATA.get(name, ["--epochs", 5]), "--quiet",
-            "--out", out)
+    runs = [(name, name, DATA.get(name, ["--epochs", 5])) for name in names]
+    if a.income:
+        income = ["--dataset", "income", "--data-dir", os.path.abspath(a.income), "--epochs", 2]
+        runs += [(f"{name} on income", name, income) for name in ("mmoe", "ple") if name in names]
+    for label, name, flags in runs:
+        out = os.path.join(work, label.replace(" ", "_"))
+        run(a.tinyrec, "train", "--model", name, *flags, "--quiet", "--out", out)
         r = check_scores(a.program, os.path.join(out, "checkpoint"), os.path.join(out, "scores"),
                          predictions, TWINS[name].from_checkpoint, a.tolerance)
-        print(json.dumps({"model": name, "check": "predictions", **r}), flush=True)
+        print(json.dumps({"model": label, "check": "predictions", **r}), flush=True)
         ok = ok and r["ok"]
-    for name in names:
+    steps = [(name, name, None) for name in names]
+    if a.income:
+        data = {"dataset": "income", "data_dir": os.path.abspath(a.income)}
+        steps += [(f"{name} on income", name, data) for name in ("mmoe", "ple") if name in names]
+    for label, name, data in steps:
         for dtype in ("double", "float"):
-            r = check_training(a.program, work, name, dtype, TWINS[name].from_checkpoint, losses)
-            print(json.dumps({"model": name, "check": "ten_steps", **r}), flush=True)
+            r = check_training(a.program, work, name, dtype, TWINS[name].from_checkpoint, losses,
+                               data=data, label=label.replace(" ", "_"))
+            print(json.dumps({"model": label, "check": "ten_steps", **r}), flush=True)
             ok = ok and r["ok"]
     if not a.keep:
         shutil.rmtree(work)

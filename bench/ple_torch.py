@@ -67,4 +67,5 @@ def from_checkpoint(checkpoint, dtype=torch.float32):
     n, vocab = input_shape(checkpoint, "levels.0.shared_experts.linear.weight")
     model = PLE(n, vocab, o["embedding_dim"], o["ple_specific"], o["ple_shared"], o["ple_levels"],
                 o["expert_units"], o["tower"], len(tasks_of(config)[0]))
+    model.tasks = tasks_of(config)  # names, and which outputs are logits
     return load_tinyrec(model.to(dtype), checkpoint)

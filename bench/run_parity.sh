@@ -9,9 +9,10 @@
 #
 # Needs PyTorch (`/usr/bin/python3` with python3-torch; TORCH_PYTHON=... for another): not part of
 # CI. Builds tinyrec and the bench programs the scripts use in ./build (BUILD_DIR=..., NO_BUILD=1
-# to run what is there). MeLU's prediction check reads MovieLens: MOVIELENS=DIR (ratings.csv and
-# movies.csv, as data/get_movielens.sh writes them); without it that check is skipped, said so in
-# the table. Each script's output goes to $BUILD_DIR/parity/NAME.log. Exits 1 if any check failed.
+# to run what is there). Real data, where given: MOVIELENS=DIR (ratings.csv and movies.csv, as
+# data/get_movielens.sh writes them) adds Base and DIN on MovieLens and runs MeLU's prediction check
+# (skipped without it, said so in the table); INCOME=DIR (data/get_income.sh DIR) adds MMoE and PLE
+# on the income survey. Each script's output goes to $BUILD_DIR/parity/NAME.log. Exits 1 if any check failed.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
@@ -32,8 +33,8 @@ rm -rf "$work" && mkdir -p "$work"
 
 # name: the command (run from the repository root).
 declare -A cmd=(
-  [ctr]="$py bench/ctr_parity.py --tinyrec $build/tinyrec --program $build/bench_twin_steps"
-  [multitask]="$py bench/multitask_parity.py --tinyrec $build/tinyrec --program $build/bench_twin_steps"
+  [ctr]="$py bench/ctr_parity.py --tinyrec $build/tinyrec --program $build/bench_twin_steps ${MOVIELENS:+--movielens $MOVIELENS}"
+  [multitask]="$py bench/multitask_parity.py --tinyrec $build/tinyrec --program $build/bench_twin_steps ${INCOME:+--income $INCOME}"
   [dien]="$py bench/dien_parity.py --tinyrec $build/tinyrec"
   [sim]="bash -c '$build/tinyrec train --model sim --dataset long --users 200 --hist-len-min 1000 --hist-len-max 1000 --epochs 1 --out $work/sim_run --quiet >/dev/null && $build/bench_sim_bench dump $work/sim_run/checkpoint $work/sim_rows 512 >/dev/null && $py bench/sim_torch.py --data $work/sim_rows --checkpoint $work/sim_run/checkpoint && $py bench/sim_torch.py --data $work/sim_rows --checkpoint $work/sim_run/checkpoint --double'"
   [sim_train]="$py bench/sim_train_parity.py --program $build/bench_sim_bench"

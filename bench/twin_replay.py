@@ -69,9 +69,10 @@ def largest_difference(a, b):
 
 
 def check_training(program, work, model, dtype_name, from_checkpoint, losses, options=None,
-                   tolerance=1e-4, weight_tolerance=1e-4):
+                   tolerance=1e-4, weight_tolerance=1e-4, data=None, label=None):
     """Ten steps of tinyrec (bench_twin_steps steps) and of the twin from the same start on the
-    same batches. Gates: every loss term of every step within `tolerance` relative; the weights
+    same batches; `options` and `data` are bench_twin_steps' model and data options, `label`
+    names the run's folder (default: the model). Gates: every loss term of every step within `tolerance` relative; the weights
     moved (else the check proves nothing); in float64 the weights after ten steps within
     `weight_tolerance`. In float32 the weights are reported beside float32's own floor (the twin in
     float32 against the twin in float64 on the same steps): Adam divides each gradient by its
@@ -80,8 +81,9 @@ def check_training(program, work, model, dtype_name, from_checkpoint, losses, op
     unit's gradient outright. So the float32 losses are gated unless the twin's own float32 run
     is farther than `tolerance` from its float64 run (float32 rounding dominates; the float64
     run, which is always gated, is then the check)."""
-    folder = os.path.join(work, f"{model}_{dtype_name}")
-    ours = json.loads(run(program, "steps", model, folder, dtype_name, json.dumps(options or {})))
+    folder = os.path.join(work, f"{label or model}_{dtype_name}")
+    ours = json.loads(run(program, "steps", model, folder, dtype_name, json.dumps(options or {}),
+                          json.dumps(data or {})))
     dtype, steps = DTYPES[dtype_name], len(ours["losses"])
     twin, theirs = replay(folder, ours["lr"], steps, dtype, from_checkpoint, losses)
     names = list(theirs[0])

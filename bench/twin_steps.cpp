@@ -11,9 +11,10 @@
 //       ten training steps of MODEL (batch 32, Adam, lr 0.01) on a small synthetic data set of
 //       its task, from a saved start: OUT/init (checkpoint and config.json), OUT/step_NN (each
 //       batch as the model reads it), OUT/final; one JSON line with each step's loss terms. The
-//       options are JSON objects merged into the defaults. In float the steps are the task's own
-//       train_step; in double (which train_step does not take) the same batch, loss terms,
-//       zero_grad, backward and Adam step written out.
+//       options are JSON objects merged into the defaults; DATA_OPTIONS with a "dataset" key
+//       selects another data set of the task and gives its options whole. In float the steps are
+//       the task's own train_step; in double (which train_step does not take) the same batch, loss
+//       terms, zero_grad, backward and Adam step written out.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -147,8 +148,14 @@ int steps(const std::string& model_name, const fs::path& out, const json& model_
   models::RunConfig config;
   config.model = model_name;
   config.model_options = model_options;
-  config.data_options = small_data(models::find_model(model_name).task);
-  config.data_options.update(data_options);
+  if (data_options.contains("dataset")) {  // another data set: its own options, as given
+    config.dataset = data_options.at("dataset");
+    config.data_options = data_options;
+    config.data_options.erase("dataset");
+  } else {
+    config.data_options = small_data(models::find_model(model_name).task);
+    config.data_options.update(data_options);
+  }
   config.train.batch_size = kBatch;
   config.train.lr = kLr;
   models::Run run = models::build_run(config);
