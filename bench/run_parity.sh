@@ -114,7 +114,7 @@ for name in names:
         shown += 1
     text = [l.strip() for l in lines if l.strip().startswith(("largest difference", "twin's"))]
     for t in text:
-        print(f"| {name} | | {t} | |")
+        print(f"| {name} | | {t.replace('|', chr(92) + '|')} | |")
     print(f"| {name} | all | exit status {rc[0]}, {rc[1]} s | {'yes' if rc[0] == '0' else 'NO'} |")
 PY
 exit $status
