@@ -85,15 +85,16 @@ Tensor<T> map_binary(const char* op, const xt::xarray<T>& a, const xt::xarray<T>
 template <class T>
 void broadcast_fill(const char* op, const xt::xarray<T>& x, xt::xarray<T>& out) {
   const Shape& shape = out.shape();
-  if (broadcast_shape(op, x.shape(), shape) != shape)
-    shape_error(op,
-                "shape " + shape_str(x.shape()) + " cannot be broadcast to " + shape_str(shape));
   const T* px = x.data();
   T* po = out.data();
-  if (x.size() == 1) {
+  if (x.size() == 1 && x.dimension() <= shape.size()) {
+    // One element broadcasts to any shape of its rank or more: no check needed.
     std::fill(po, po + out.size(), px[0]);
     return;
   }
+  if (broadcast_shape(op, x.shape(), shape) != shape)
+    shape_error(op,
+                "shape " + shape_str(x.shape()) + " cannot be broadcast to " + shape_str(shape));
   for_each_run(shape, x.shape(), x.shape(),
                [&](size_t i, size_t ix, size_t, size_t n, size_t step, size_t) {
                  if (step != 0)
@@ -122,16 +123,17 @@ void add_into(T* __restrict out, const T* __restrict x, size_t n) {
 template <class T>
 void sum_to_fill(const char* op, const xt::xarray<T>& x, xt::xarray<T>& out) {
   const Shape& shape = out.shape();
-  if (broadcast_shape(op, x.shape(), shape) != x.shape())
-    shape_error(op, "shape " + shape_str(x.shape()) + " cannot be summed to " + shape_str(shape));
   const T* px = x.data();
   T* po = out.data();
-  if (out.size() == 1) {
+  if (out.size() == 1 && shape.size() <= x.dimension()) {
+    // Any shape sums to one element of its rank or less: no check needed. In order.
     T s = T(0);
     for (size_t i = 0, n = x.size(); i < n; ++i) s += px[i];
     po[0] = s;
     return;
   }
+  if (broadcast_shape(op, x.shape(), shape) != x.shape())
+    shape_error(op, "shape " + shape_str(x.shape()) + " cannot be summed to " + shape_str(shape));
   std::fill(po, po + out.size(), T(0));
   for_each_run(x.shape(), shape, shape,
                [&](size_t i, size_t io, size_t, size_t n, size_t step, size_t) {

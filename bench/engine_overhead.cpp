@@ -2,6 +2,8 @@
 // cost: a chain of 4x4 adds with one backward, a lone add with its backward, and the add alone
 // with recording off. Prints one JSON line per case (see bench/README.md); engine_overhead_torch.py
 // is its PyTorch twin.
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,7 +48,16 @@ struct Timing {
   double total = 0;    // seconds per iteration, median over repetitions
   double forward = 0;  // the forward part of it, median over repetitions
   double best = 0;     // the fastest repetition, for a sense of the noise
+  double cpu = 0;      // this thread's processor time per iteration, median over repetitions:
+                       // on a loaded machine, the wall-clock time less the time spent waiting
 };
+
+// This thread's processor time in seconds.
+double thread_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 // Seconds one clock read adds to an interval measured between two reads.
 double clock_cost() {
@@ -64,15 +75,17 @@ double clock_cost() {
 Timing measure(const std::function<double(bool)>& iteration, int reps, double min_seconds) {
   for (int i = 0; i < 3; ++i) iteration(false);  // warm caches and the allocator
   const int batch = 64;
-  std::vector<double> totals, forwards;
+  std::vector<double> totals, forwards, cpus;
   for (int r = 0; r < reps; ++r) {
     size_t count = 0;
+    const double c0 = thread_seconds();
     const Clock::time_point t0 = Clock::now();
     do {
       for (int i = 0; i < batch; ++i) iteration(false);
       count += batch;
     } while (seconds_since(t0) < min_seconds);
     totals.push_back(seconds_since(t0) / double(count));
+    cpus.push_back((thread_seconds() - c0) / double(count));
   }
   const double read = clock_cost();
   for (int r = 0; r < reps; ++r) {
@@ -85,16 +98,17 @@ Timing measure(const std::function<double(bool)>& iteration, int reps, double mi
     } while (seconds_since(t0) < min_seconds);
     forwards.push_back(forward / double(count));
   }
-  return {median(totals), median(forwards), *std::min_element(totals.begin(), totals.end())};
+  return {median(totals), median(forwards), *std::min_element(totals.begin(), totals.end()),
+          median(cpus)};
 }
 
 void print(const char* bench, const Timing& t, double ops, const std::string& extra = "") {
   static const std::string platform = tinyrec::platform_json_members();
   std::printf(
       "{\"bench\":\"%s\",\"impl\":\"tinyrec\",\"us_per_op\":%.4f,\"fwd_us_per_op\":%.4f,"
-      "\"bwd_us_per_op\":%.4f,\"best_us_per_op\":%.4f%s,%s}\n",
+      "\"bwd_us_per_op\":%.4f,\"best_us_per_op\":%.4f,\"cpu_us_per_op\":%.4f%s,%s}\n",
       bench, 1e6 * t.total / ops, 1e6 * t.forward / ops, 1e6 * (t.total - t.forward) / ops,
-      1e6 * t.best / ops, extra.c_str(), platform.c_str());
+      1e6 * t.best / ops, 1e6 * t.cpu / ops, extra.c_str(), platform.c_str());
   std::fflush(stdout);
 }
 
