@@ -1,5 +1,6 @@
-// Internal helpers shared by the op files: NumPy broadcasting of shapes and a loop over broadcast
-// element offsets, axis normalisation, and the op-naming error for bad shapes.
+// Internal helpers shared by the op files: NumPy broadcasting of shapes, loops over broadcast
+// element offsets (element by element, or in contiguous runs), axis normalisation, and the
+// op-naming error for bad shapes.
 #pragma once
 
 #include <stdexcept>
@@ -78,6 +79,55 @@ void for_each_broadcast(const Shape& out, const Shape& a, const Shape& b, F&& f)
       if (++idx[d] < out[d]) break;
       off_a -= sa[d] * out[d];
       off_b -= sb[d] * out[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// Calls f(i_out, i_a, i_b, n, step_a, step_b) for runs of n consecutive elements of an array of
+// shape `out`, in order: element i_out + j takes a[i_a + j·step_a] and b[i_b + j·step_b], each step
+// 0 (broadcast along the run) or 1. Axes are merged wherever both operands stay contiguous across
+// them, so a bias [N] against [M, N] is one run of M·N when shapes agree and M runs of N otherwise,
+// and a column [M, 1] against [M, N] is M runs of N with step 0: the caller's loop over a run has
+// unit or zero strides it can test once, and the compiler vectorises it.
+template <class F>
+void for_each_run(const Shape& out, const Shape& a, const Shape& b, F&& f) {
+  const size_t nd = out.size();
+  if (numel_of(out) == 0) return;
+  const Shape sa = broadcast_strides(a, out), sb = broadcast_strides(b, out);
+  // Merged axes, innermost first: size and the two strides.
+  Shape size, ma, mb;
+  for (size_t d = nd; d-- > 0;) {
+    if (out[d] == 1) continue;
+    const size_t k = size.size();
+    if (k > 0 && sa[d] == ma[k - 1] * size[k - 1] && sb[d] == mb[k - 1] * size[k - 1]) {
+      size[k - 1] *= out[d];  // continues the axis inside it for both operands
+    } else {
+      size.push_back(out[d]);
+      ma.push_back(sa[d]);
+      mb.push_back(sb[d]);
+    }
+  }
+  if (size.empty()) {  // a single element
+    f(size_t(0), size_t(0), size_t(0), size_t(1), size_t(0), size_t(0));
+    return;
+  }
+  const size_t inner = size[0], k = size.size();
+  if (k == 1) {
+    f(size_t(0), size_t(0), size_t(0), inner, ma[0], mb[0]);
+    return;
+  }
+  Shape idx(k, 0);
+  size_t off_a = 0, off_b = 0;
+  const size_t total = numel_of(out);
+  for (size_t o = 0; o < total; o += inner) {
+    f(o, off_a, off_b, inner, ma[0], mb[0]);
+    for (size_t d = 1; d < k; ++d) {
+      off_a += ma[d];
+      off_b += mb[d];
+      if (++idx[d] < size[d]) break;
+      off_a -= ma[d] * size[d];
+      off_b -= mb[d] * size[d];
       idx[d] = 0;
     }
   }

@@ -159,7 +159,7 @@ Tensor<T> relu(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> leaky_relu(const Tensor<T>& x, Scalar<T> a) {
-  Tensor<T> out(map_unary(x.value(), [a](T v) { return v > T(0) ? v : a * v; }));
+  Tensor<T> out(map_unary(x.value(), [a](T v) { return detail::blend(v > T(0), v, a * v); }));
   if (should_record(x))
     record(out, [x, a](const Tensor<T>&, const Tensor<T>& g) {
       Tensor<T> slope(map_unary(x.value(), [a](T v) { return v > T(0) ? T(1) : a; }));
@@ -168,14 +168,31 @@ Tensor<T> leaky_relu(const Tensor<T>& x, Scalar<T> a) {
   return out;
 }
 
+namespace {
+
+// One row of PReLU's first-order backward: dx = g on the positive side and g·alpha on the other,
+// dalpha += g·x on the negative side.
+template <class T>
+void prelu_backward_row(T* __restrict dx, T* __restrict dalpha, const T* __restrict x,
+                        const T* __restrict g, const T* __restrict alpha, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    const T v = x[j], gv = g[j];
+    const bool pos = v > T(0);
+    dx[j] = detail::blend(pos, gv, gv * alpha[j]);
+    dalpha[j] += detail::blend(pos, T(0), gv * v);
+  }
+}
+
+}  // namespace
+
 // One fused pass instead of relu, sub, mul and add: PReLU sits after every hidden layer of DIN.
 template <class T>
 Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& alpha) {
   if (detail::broadcast_shape("prelu", x.shape(), alpha.shape()) != x.shape())
     detail::shape_error("prelu", "alpha of shape " + shape_str(alpha.shape()) +
                                      " must broadcast to x of shape " + shape_str(x.shape()));
-  Tensor<T> out(
-      map_binary("prelu", x.value(), alpha.value(), [](T v, T a) { return v > T(0) ? v : a * v; }));
+  Tensor<T> out(map_binary("prelu", x.value(), alpha.value(),
+                           [](T v, T a) { return detail::blend(v > T(0), v, a * v); }));
   if (should_record(x, alpha))
     record(out, [x, alpha](const Tensor<T>&, const Tensor<T>& g) {
       if (!grad_enabled()) {
@@ -185,16 +202,11 @@ Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& alpha) {
         const T *px = x.data(), *pa = alpha.data(), *pg = g.data();
         T *pdx = dx.data(), *pda = da.data();
         if (alpha.dim() == 1 && alpha.numel() == x.shape().back()) {
-          // The layer case, one alpha per feature on the last axis: plain loops that vectorise.
+          // The layer case, one alpha per feature on the last axis: row by row, vectorised across
+          // the features, so each alpha's gradient still sums its rows in order.
           const size_t f = alpha.numel(), rows = x.numel() / f;
-          for (size_t r = 0; r < rows; ++r) {
-            const size_t o = r * f;
-            for (size_t j = 0; j < f; ++j) {
-              const T v = px[o + j], gv = pg[o + j];
-              pdx[o + j] = v > T(0) ? gv : gv * pa[j];
-              pda[j] += v > T(0) ? T(0) : gv * v;
-            }
-          }
+          for (size_t r = 0; r < rows; ++r)
+            prelu_backward_row(pdx + r * f, pda, px + r * f, pg + r * f, pa, f);
         } else {
           detail::for_each_broadcast(x.shape(), x.shape(), alpha.shape(),
                                      [&](size_t i, size_t, size_t ia) {

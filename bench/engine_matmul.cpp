@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "autograd/autograd.hpp"
+#include "autograd/platform.hpp"
 
 namespace {
 
@@ -91,13 +92,15 @@ int main(int argc, char** argv) {
   const double raw_med = median(raw_s), engine_med = median(engine_s), fwd_med = median(forward_s);
   const double ratio = median(ratios);
   const double gflop = 3.0 * 2.0 * double(n) * double(n) * double(n) * 1e-9;
-  std::printf("{\"bench\":\"sgemm%d_x3\",\"impl\":\"openblas\",\"ms\":%.3f,\"gflops\":%.2f}\n", n,
-              1e3 * raw_med, gflop / raw_med);
+  const std::string platform = tinyrec::platform_json_members();
+  std::printf("{\"bench\":\"sgemm%d_x3\",\"impl\":\"openblas\",\"ms\":%.3f,\"gflops\":%.2f,%s}\n",
+              n, 1e3 * raw_med, gflop / raw_med, platform.c_str());
   std::printf(
       "{\"bench\":\"matmul%d_fwd_bwd\",\"impl\":\"tinyrec\",\"us_per_op\":%.1f,\"ms\":%.3f,"
       "\"fwd_ms\":%.3f,\"bwd_ms\":%.3f,\"raw_ms\":%.3f,\"ratio_vs_raw\":%.4f,\"efficiency\":%.4f,"
-      "\"best_ratio\":%.4f}\n",
+      "\"best_ratio\":%.4f,%s}\n",
       n, 1e6 * engine_med, 1e3 * engine_med, 1e3 * fwd_med, 1e3 * (engine_med - fwd_med),
-      1e3 * raw_med, ratio, 1.0 / ratio, *std::min_element(ratios.begin(), ratios.end()));
+      1e3 * raw_med, ratio, 1.0 / ratio, *std::min_element(ratios.begin(), ratios.end()),
+      platform.c_str());
   return 0;
 }

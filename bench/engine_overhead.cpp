@@ -2,6 +2,8 @@
 // cost: a chain of 4x4 adds with one backward, a lone add with its backward, and the add alone
 // with recording off. Prints one JSON line per case (see bench/README.md); engine_overhead_torch.py
 // is its PyTorch twin.
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "autograd/autograd.hpp"
+#include "autograd/platform.hpp"
 
 namespace {
 
@@ -36,39 +39,76 @@ Tensorf random_tensor(std::mt19937_64& rng, size_t rows, size_t cols, bool requi
   return t;
 }
 
-// Each case runs `iteration` (which returns the seconds spent in its forward part) often enough to
-// fill `min_seconds` per repetition, so that clock resolution and scheduler ticks wash out; the
-// repetitions' medians are reported because the machine is shared.
+// Each case runs `iteration` often enough to fill `min_seconds` per repetition, so that clock
+// resolution and scheduler ticks wash out; the repetitions' medians are reported because the
+// machine is shared. The clock is read once per batch of iterations, not per iteration: on a
+// virtual machine a read costs 20-70 ns, a fifth of the round trip being measured. The forward
+// part is measured in separate repetitions that read the clock around it, less one read's cost.
 struct Timing {
   double total = 0;    // seconds per iteration, median over repetitions
   double forward = 0;  // the forward part of it, median over repetitions
   double best = 0;     // the fastest repetition, for a sense of the noise
+  double cpu = 0;      // this thread's processor time per iteration, median over repetitions:
+                       // on a loaded machine, the wall-clock time less the time spent waiting
 };
 
-Timing measure(const std::function<double()>& iteration, int reps, double min_seconds) {
-  for (int i = 0; i < 3; ++i) iteration();  // warm caches and the allocator
-  std::vector<double> totals, forwards;
+// This thread's processor time in seconds.
+double thread_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// Seconds one clock read adds to an interval measured between two reads.
+double clock_cost() {
+  std::vector<double> v;
+  for (int r = 0; r < 9; ++r) {
+    const int n = 100000;
+    const Clock::time_point t0 = Clock::now();
+    for (int i = 0; i < n; ++i) (void)Clock::now();
+    v.push_back(seconds_since(t0) / n);
+  }
+  return median(v);
+}
+
+// `iteration(split)` runs one iteration; with split it returns the seconds its forward part took.
+Timing measure(const std::function<double(bool)>& iteration, int reps, double min_seconds) {
+  for (int i = 0; i < 3; ++i) iteration(false);  // warm caches and the allocator
+  const int batch = 64;
+  std::vector<double> totals, forwards, cpus;
+  for (int r = 0; r < reps; ++r) {
+    size_t count = 0;
+    const double c0 = thread_seconds();
+    const Clock::time_point t0 = Clock::now();
+    do {
+      for (int i = 0; i < batch; ++i) iteration(false);
+      count += batch;
+    } while (seconds_since(t0) < min_seconds);
+    totals.push_back(seconds_since(t0) / double(count));
+    cpus.push_back((thread_seconds() - c0) / double(count));
+  }
+  const double read = clock_cost();
   for (int r = 0; r < reps; ++r) {
     size_t count = 0;
     double forward = 0;
     const Clock::time_point t0 = Clock::now();
     do {
-      forward += iteration();
+      forward += iteration(true) - read;
       ++count;
     } while (seconds_since(t0) < min_seconds);
-    const double total = seconds_since(t0);
-    totals.push_back(total / double(count));
     forwards.push_back(forward / double(count));
   }
-  return {median(totals), median(forwards), *std::min_element(totals.begin(), totals.end())};
+  return {median(totals), median(forwards), *std::min_element(totals.begin(), totals.end()),
+          median(cpus)};
 }
 
-void print(const char* bench, const Timing& t, double ops, const char* extra = "") {
+void print(const char* bench, const Timing& t, double ops, const std::string& extra = "") {
+  static const std::string platform = tinyrec::platform_json_members();
   std::printf(
       "{\"bench\":\"%s\",\"impl\":\"tinyrec\",\"us_per_op\":%.4f,\"fwd_us_per_op\":%.4f,"
-      "\"bwd_us_per_op\":%.4f,\"best_us_per_op\":%.4f%s}\n",
+      "\"bwd_us_per_op\":%.4f,\"best_us_per_op\":%.4f,\"cpu_us_per_op\":%.4f%s,%s}\n",
       bench, 1e6 * t.total / ops, 1e6 * t.forward / ops, 1e6 * (t.total - t.forward) / ops,
-      1e6 * t.best / ops, extra);
+      1e6 * t.best / ops, 1e6 * t.cpu / ops, extra.c_str(), platform.c_str());
   std::fflush(stdout);
 }
 
@@ -89,12 +129,12 @@ int main(int argc, char** argv) {
   // b's gradient is accumulated N times, as in PyTorch.
   {
     const Timing t = measure(
-        [&] {
-          const Clock::time_point t0 = Clock::now();
+        [&](bool split) {
+          const Clock::time_point t0 = split ? Clock::now() : Clock::time_point();
           Tensorf x = a;
           for (int i = 0; i < chain; ++i) x = x + b;
           Tensorf loss = tinyrec::sum(x);
-          const double forward = seconds_since(t0);
+          const double forward = split ? seconds_since(t0) : 0.0;
           tinyrec::backward(loss);
           a.zero_grad();
           b.zero_grad();
@@ -102,18 +142,18 @@ int main(int argc, char** argv) {
         },
         reps, min_seconds);
     const std::string extra = ",\"n\":" + std::to_string(chain);
-    print("add4x4_chain", t, double(chain), extra.c_str());
+    print("add4x4_chain", t, double(chain), extra);
   }
 
   // (b) a lone op and its backward, the whole round trip per iteration: c = a + b;
   // backward(sum(c)).
   {
     const Timing t = measure(
-        [&] {
-          const Clock::time_point t0 = Clock::now();
+        [&](bool split) {
+          const Clock::time_point t0 = split ? Clock::now() : Clock::time_point();
           Tensorf c = a + b;
           Tensorf loss = tinyrec::sum(c);
-          const double forward = seconds_since(t0);
+          const double forward = split ? seconds_since(t0) : 0.0;
           tinyrec::backward(loss);
           a.zero_grad();
           b.zero_grad();
@@ -126,16 +166,16 @@ int main(int argc, char** argv) {
   // The same add with recording off: what a forward op costs without the tape, for reference.
   {
     const Timing t = measure(
-        [&] {
-          const Clock::time_point t0 = Clock::now();
+        [&](bool split) {
+          const Clock::time_point t0 = split ? Clock::now() : Clock::time_point();
           tinyrec::NoGradGuard no_grad;
           Tensorf x = a;
           for (int i = 0; i < chain; ++i) x = x + b;
-          return seconds_since(t0);
+          return split ? seconds_since(t0) : 0.0;
         },
         reps, min_seconds);
     const std::string extra = ",\"n\":" + std::to_string(chain);
-    print("add4x4_nograd", t, double(chain), extra.c_str());
+    print("add4x4_nograd", t, double(chain), extra);
   }
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/platform.hpp"
 #include "autograd/tensor.hpp"
 #include "data/batching.hpp"
 #include "models/registry.hpp"
@@ -54,9 +55,10 @@ int main(int argc, char** argv) {
     if (step == 1 || step % 10000 == 0 || step == steps)
       std::printf(
           "{\"model\": \"%s\", \"step\": %zu, \"rss_mib\": %.1f, \"loss\": %.4f, \"seconds\": "
-          "%.1f}\n",
+          "%.1f, %s}\n",
           model.c_str(), step, resident_mib(), loss.front().second,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+          tinyrec::platform_json_members().c_str());
     std::fflush(stdout);
   }
   return 0;

@@ -63,6 +63,7 @@ fi
 out="$build/dien_bench.jsonl"
 mkdir -p "$build"
 : >"$out"
+if ((have_torch)); then "$torch_python" "$root/bench/torch_platform.py" >>"$out"; fi
 for ((r = 1; r <= rounds; ++r)); do
   echo "round $r/$rounds" >&2
   for batch in 32 128 1024; do
@@ -81,7 +82,7 @@ done >&2
 import json, statistics, sys
 
 path, cpu, isa, cores, load = sys.argv[1:6]
-rows = [json.loads(line) for line in open(path) if line.startswith("{")]
+rows = [json.loads(line) for line in open(path) if line.startswith("{") and "batch_size" in line]
 
 def med(impl, batch):
     vals = [r["samples_per_second"] for r in rows
@@ -100,3 +101,4 @@ for batch in (32, 128, 1024):
     print(f"{'batch ' + str(batch):<14}{fmt(t):>12}{fmt(p):>12}{fmt(ratio, 2) + 'x':>8}  {n}")
 print(f"\n(medians of the JSON lines in {path}; ratio = tinyrec / PyTorch, > 1 is tinyrec faster)")
 PY
+"$torch_python" "$root/bench/platform_summary.py" "$out"

@@ -3,7 +3,9 @@
 # alternating the two over several rounds, then prints a table of medians against the targets.
 # Usage: bench/run_engine_bench.sh [rounds]
 #   env: BUILD_DIR (default ./build), REPS (default 9), TORCH_PYTHON (default /usr/bin/python3),
-#        NO_BUILD=1 to run the bench_* programs already in BUILD_DIR.
+#        NO_BUILD=1 to run the bench_* programs already in BUILD_DIR, BASELINE=/path/to/another
+#        bench_engine_overhead to time a second build in the same rounds (a "before").
+# Prints what the figures ran on: processor, the build's instruction set, OpenBLAS's kernel.
 # Exits 0 when a target is missed (it is a measurement, not a test); non-zero if a build fails.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,9 +43,13 @@ fi
 
 out="$build/engine_bench.jsonl"
 : >"$out"
+if ((have_torch)); then "$torch_python" "$root/bench/torch_platform.py" >>"$out"; fi
 for ((r = 1; r <= rounds; ++r)); do
   echo "round $r/$rounds" >&2
   "$build/bench_engine_overhead" "$reps" | tee -a "$out"
+  if [ -n "${BASELINE:-}" ]; then
+    "$BASELINE" "$reps" | sed 's/"impl":"tinyrec"/"impl":"baseline"/' | tee -a "$out"
+  fi
   if ((have_torch)); then
     "$torch_python" "$root/bench/engine_overhead_torch.py" "$reps" --only overhead |
       tee -a "$out"
@@ -58,7 +64,7 @@ done >&2
 "$torch_python" - "$out" <<'PY'
 import json, statistics, sys
 
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{") and "bench" in line]
 
 def values(bench, impl, key):
     return [r[key] for r in rows if r["bench"] == bench and r["impl"] == impl and key in r]
@@ -78,9 +84,12 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 # tinyrec and PyTorch are medians over rounds of per-round medians; "best" is the fastest
-# repetition seen, a floor that shows how much the shared machine added.
+# repetition seen, a floor that shows how much the shared machine added; "cpu" is tinyrec's own
+# processor time per op (wall-clock time less the time other jobs had the core).
 print()
-print(f"{'case':<24}{'tinyrec':>9}{'best':>8}{'PyTorch':>9}{'tr/PyT':>8}  {'target':<32}status")
+has_base = any(r["impl"] == "baseline" for r in rows)
+print(f"{'case':<24}{'tinyrec':>9}{'best':>8}{'cpu':>8}{'PyTorch':>9}{'tr/PyT':>8}"
+      + (f"{'baseline':>9}" if has_base else "") + f"  {'target':<32}status")
 missed = 0
 for bench, unit, target in [("add4x4_chain", "us/op", 1.0), ("add4x4_lone", "us/iter", 1.0),
                             ("add4x4_nograd", "us/op", None)]:
@@ -92,7 +101,9 @@ for bench, unit, target in [("add4x4_chain", "us/op", 1.0), ("add4x4_lone", "us/
         goal = f"< {target:g} us"
         status = "n/a" if t is None else ("ok" if t < target else "MISSED")
     missed += status == "MISSED"
-    print(f"{bench + ' ' + unit:<24}{fmt(t):>9}{fmt(b):>8}{fmt(p):>9}{fmt(ratio(t, p)):>8}  "
+    base = f"{fmt(med(bench, 'baseline', 'us_per_op')):>9}" if has_base else ""
+    c = med(bench, "tinyrec", "cpu_us_per_op")
+    print(f"{bench + ' ' + unit:<24}{fmt(t):>9}{fmt(b):>8}{fmt(c):>8}{fmt(p):>9}{fmt(ratio(t, p)):>8}{base}  "
           f"{goal:<32}{status}")
 
 bench = "matmul1024_fwd_bwd"
@@ -102,7 +113,8 @@ raw = med("sgemm1024_x3", "openblas", "ms")
 status = "n/a" if r is None else ("ok" if r <= 1.25 else "MISSED")
 missed += status == "MISSED"
 goal = f"{fmt(r, 3)}x raw sgemm x3 (<= 1.25x)"
-print(f"{'matmul1024 fwd+bwd ms':<24}{fmt(t, 1):>9}{'':>8}{fmt(p, 1):>9}{fmt(ratio(t, p)):>8}  "
+print(f"{'matmul1024 fwd+bwd ms':<24}{fmt(t, 1):>9}{'':>16}{fmt(p, 1):>9}{fmt(ratio(t, p)):>8}"
+      f"{' ' * 9 if has_base else ''}  "
       f"{goal:<32}{status}")
 print(f"\nraw sgemm x3: {fmt(raw, 1)} ms; tinyrec matmul / raw: median {fmt(r, 3)}x, best "
       f"{fmt(rb, 3)}x (efficiency {fmt(None if r is None else 100 / r, 0)}%); PyTorch / its own "
@@ -110,3 +122,4 @@ print(f"\nraw sgemm x3: {fmt(raw, 1)} ms; tinyrec matmul / raw: median {fmt(r, 3
 print(f"{len(rows)} measurements in {sys.argv[1]}")
 print("all targets met" if not missed else f"{missed} target(s) MISSED")
 PY
+"$torch_python" "$root/bench/platform_summary.py" "$out"

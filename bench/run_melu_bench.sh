@@ -27,3 +27,9 @@ a, b = statistics.median(ours), statistics.median(theirs)
 print(f"meta-batches/s (32 users, 1 second-order local step), medians of {len(ours)} rounds:")
 print(f"  tinyrec {a:8.2f}   pytorch {b:8.2f}   ratio {a / b:5.2f}x")
 PY
+# What the figures ran on.
+log="$(mktemp)"
+printf '%s\n' "${ours[@]}" "${theirs[@]}" >"$log"
+/usr/bin/python3 "$root/bench/torch_platform.py" >>"$log"
+/usr/bin/python3 "$root/bench/platform_summary.py" "$log"
+rm -f "$log"

@@ -46,6 +46,7 @@ echo "== parity ==" >&2
 
 echo "== training throughput ==" >&2
 out="$work/throughput.jsonl"
+"$torch_python" "$root/bench/torch_platform.py" >>"$out"
 for ((r = 1; r <= rounds; ++r)); do
   echo "round $r/$rounds" >&2
   "$build/bench_sim_bench" train "$steps" 128 5 | tee -a "$out" >&2
@@ -67,7 +68,7 @@ print(f"\nprocessor: {cpu}; load average {load}; single thread")
 for p in read("parity.jsonl"):
     print(f"parity ({p['dtype']}, {p['rows']} rows): max |p_tinyrec - p_twin| = "
           f"{p['max_abs_difference']:.2e} ({'ok' if p['ok'] else 'FAILED'})")
-rows = read("throughput.jsonl")
+rows = [r for r in read("throughput.jsonl") if "samples_per_second" in r]
 t = statistics.median(r["samples_per_second"] for r in rows if r["impl"] == "tinyrec")
 p = statistics.median(r["samples_per_second"] for r in rows if r["impl"] == "pytorch")
 print(f"\nSIM training, hard search, K = 50, history 1,000, batch 128 (medians of "
@@ -85,3 +86,4 @@ if cost:
                  if c["model"] == model and c["mode"] == mode}
             print(f"| {model} | " + " | ".join(f"{v[L]:,.0f}" for L in lengths) + " |")
 PY
+"$torch_python" "$root/bench/platform_summary.py" "$work/throughput.jsonl"

@@ -23,6 +23,7 @@ fi
 
 out="$build/stamp_bench.jsonl"
 : >"$out"
+"$torch_python" "$root/bench/torch_platform.py" >>"$out"
 for ((r = 1; r <= rounds; ++r)); do
   echo "round $r/$rounds" >&2
   for m in $models; do
@@ -35,7 +36,7 @@ done >&2
 
 python3 - "$out" <<'PY'
 import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip() and "samples_per_second" in l]
 # Each tinyrec line is followed by its twin's: a pair ran back to back under the same load, so
 # the median of the pairs' ratios is the figure to read on a shared machine.
 print(f"{'model':<6} {'tinyrec/s':>10} {'pytorch/s':>10} {'ratio':>7} {'pairs':>7}  target 1.5x")
@@ -47,3 +48,4 @@ for m in dict.fromkeys(r["model"] for r in rows):
     print(f"{m:<6} {statistics.median(ours):10.0f} {statistics.median(theirs):10.0f} "
           f"{ratio:6.2f}x {len(theirs):7d}  {'ok' if ratio >= 1.5 else 'MISSED'}")
 PY
+"$torch_python" "$root/bench/platform_summary.py" "$out"

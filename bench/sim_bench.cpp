@@ -30,6 +30,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/platform.hpp"
 #include "data/sim_synthetic.hpp"
 #include "models/click_task.hpp"
 #include "models/din.hpp"
@@ -111,8 +112,8 @@ int cost(int reps, size_t B) {
       for (auto [mode, s] : {std::pair{"inference", infer}, std::pair{"training", train}})
         std::printf(
             "{\"bench\":\"sim_cost\",\"impl\":\"tinyrec\",\"model\":\"%s\",\"mode\":\"%s\","
-            "\"history\":%zu,\"batch_size\":%zu,\"us_per_sample\":%.3f}\n",
-            k.name, mode, L, B, 1e6 * s / double(B));
+            "\"history\":%zu,\"batch_size\":%zu,\"us_per_sample\":%.3f,%s}\n",
+            k.name, mode, L, B, 1e6 * s / double(B), platform_json_members().c_str());
       std::fflush(stdout);
     }
   }
@@ -145,8 +146,9 @@ int train(size_t steps, size_t B, size_t warmup) {
   }
   std::printf(
       "{\"model\":\"sim\",\"impl\":\"tinyrec\",\"search\":\"hard\",\"top_k\":50,\"history\":1000,"
-      "\"batch_size\":%zu,\"steps\":%zu,\"samples_per_second\":%.1f,\"ms_per_step\":%.3f}\n",
-      B, steps, double(B * steps) / seconds, 1e3 * seconds / double(steps));
+      "\"batch_size\":%zu,\"steps\":%zu,\"samples_per_second\":%.1f,\"ms_per_step\":%.3f,%s}\n",
+      B, steps, double(B * steps) / seconds, 1e3 * seconds / double(steps),
+      platform_json_members().c_str());
   return 0;
 }
 

@@ -1,9 +1,12 @@
 // `tinyrec bench`: time training steps of any registered model on its synthetic data at the
-// model's default sizes and print one JSON line. bench/ compares that line with PyTorch twins.
+// model's default sizes and print one JSON line, with the processor, the instruction set of the
+// build and OpenBLAS's kernel (autograd/platform.hpp). bench/ compares that line with PyTorch
+// twins.
 #include <chrono>
 #include <iostream>
 #include <memory>
 
+#include "autograd/platform.hpp"
 #include "cli/commands.hpp"
 #include "data/batching.hpp"
 
@@ -46,12 +49,14 @@ void add_bench_command(CLI::App& app, const Prescan& scan) {
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     nlohmann::json out{{"model", run.config.model},
+                       {"impl", "tinyrec"},
                        {"batch_size", B},
                        {"steps", a->steps},
                        {"parameters", run.model->parameter_count()},
                        {"samples_per_second", double(B * a->steps) / seconds},
                        {"ms_per_step", 1e3 * seconds / double(a->steps)}};
     out.update(run.config.task_options);  // e.g. max_len
+    out.update(nlohmann::json::parse("{" + platform_json_members() + "}"));
     std::cout << out.dump() << "\n";
   });
 }

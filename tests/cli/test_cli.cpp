@@ -100,6 +100,10 @@ TEST_CASE("cli: bench prints one JSON line") {
   CHECK(j.at("batch_size") == 32);
   CHECK(j.at("max_len") == 10);
   CHECK(j.at("samples_per_second").get<double>() > 0);
+  // What the figure was measured on: processor, the build's instruction set, OpenBLAS's kernel.
+  CHECK(!j.at("cpu").get<std::string>().empty());
+  CHECK(!j.at("build_isa").get<std::string>().empty());
+  CHECK(!j.at("blas_core").get<std::string>().empty());
 }
 
 TEST_CASE("cli: multi-task models train, evaluate, predict and pass gradcheck") {
