@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/autograd.hpp"
 #include "cli/svg_plot.hpp"
 #include "data/din_synthetic.hpp"
 #include "models/click_task.hpp"
@@ -141,6 +142,54 @@ void step_activation_unit() {
     check(tag + ": |v_U(x,x,x)| / |v_U(x)|", std::sqrt(n3 / n1), want, 1e-12);
     check_true(tag + ": v_U(x,x,x) parallel to v_U(x)", off < 1e-12);
   }
+}
+
+// The unit's plain form, the readable reference: its MLP on the concatenated [B, L, 4D] input
+// x_j = [v_A, e_j, v_A − e_j, v_A ⊙ e_j]. forward() computes the same function without building
+// x_j (nn/attention.cpp): the first layer's weight, cut into blocks W_1..W_4, gives
+// x_j·W = v_A·(W_1 + W_3) + e_j·(W_2 − W_3) + (v_A ⊙ e_j)·W_4.
+Tensor<double> plain_unit(nn::LocalActivationUnit<double>& unit, const Tensor<double>& v_A,
+                          const Tensor<double>& e, const Tensor<double>& mask) {
+  const size_t b = e.shape()[0], l = e.shape()[1], d = e.shape()[2];
+  Tensor<double> q = broadcast_to(reshape(v_A, Shape{b, 1, d}), e.shape());  // [B, L, D]
+  Tensor<double> x = concat<double>({q, e, q - e, q * e}, -1);               // [B, L, 4D]
+  return reshape(unit.mlp().forward(x), Shape{b, l}) * mask;
+}
+
+void step_split_unit() {
+  std::printf("\n== Step 2: the unit's first layer, split per candidate and per behaviour ==\n");
+  const size_t b = 8, l = 50, d = 36, h1 = 80, h2 = 40;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal(0.0, 0.1);
+  auto random = [&](const Shape& shape) {
+    xt::xarray<double> v = xt::xarray<double>::from_shape(shape);
+    for (auto& x : v) x = normal(rng);
+    return Tensor<double>(v, true);
+  };
+  const Tensor<double> v_A = random({b, d}), e = random({b, l, d});
+  xt::xarray<double> m = xt::ones<double>({b, l});
+  for (size_t r = 0; r < b; ++r)
+    for (size_t j = 5 * r + 10; j < l; ++j) m(r, j) = 0;  // histories of 10 to 45
+  const Tensor<double> mask(m);
+  std::mt19937_64 init(3);
+  nn::LocalActivationUnit<double> unit(d, init, {h1, h2}, nn::Activation::prelu);
+  const Tensor<double> split = unit.forward(v_A, e, mask), plain = plain_unit(unit, v_A, e, mask);
+  const Tensor<double> r = random({b, l});  // one fixed random weight per output
+  const auto g_split = grad(sum(split * r), {v_A, e}), g_plain = grad(sum(plain * r), {v_A, e});
+  check("max |split - plain|, weights w_j", xt::amax(xt::abs(split.value() - plain.value()))(), 0,
+        1e-12);
+  check("max |split - plain|, dL/dv_A",
+        xt::amax(xt::abs(g_split[0].value() - g_plain[0].value()))(), 0, 1e-12);
+  check("max |split - plain|, dL/de_j",
+        xt::amax(xt::abs(g_split[1].value() - g_plain[1].value()))(), 0, 1e-12);
+  // Multiply-adds per row of the unit's three layers, at DIN's sizes.
+  const double rest = double(l) * (h1 * h2 + h2);
+  const double plain_cost = double(l) * 4 * d * h1 + rest;
+  const double split_cost = double(d) * h1 + double(l) * 2 * d * h1 + rest;
+  std::printf(
+      "  multiply-adds per row (L = %zu, D = %zu, 80-40-1): plain %.0f, split %.0f (%.0f%% "
+      "fewer)\n",
+      l, d, plain_cost, split_cost, 100 * (1 - split_cost / plain_cost));
 }
 
 // ---- Step 3: Dice and PReLU ----
@@ -374,6 +423,7 @@ int main() {
     const data::CtrDataset& ds = task.data();
     const Ceiling ceiling = step_data(ds);
     step_activation_unit();
+    step_split_unit();
     step_dice();
     step_mba();
     step_metrics();
