@@ -413,6 +413,70 @@ void write_plot(const std::vector<Run>& runs, const Ceiling& ceiling, const std:
 
 }  // namespace
 
+// ---- Step 9: initial weights ----
+
+// What an untrained DIN does with the history under each --init scheme: how far its attention
+// weights are from equal within a row, and how close v_U = Σ_j w_j e_j is to the plain sum Σ_j e_j
+// (|cos| = 1: the unit starts as sum pooling, up to a factor).
+void step_initial_weights(const models::ClickTask& task, const data::CtrDataset& ds) {
+  std::printf("\n== Step 9: what the untrained unit does, by --init ==\n");
+  std::printf(
+      "  scheme       embedding std   rms w_j   spread of w_j in a row   |cos(v_U, sum_j e_j)|\n");
+  NoGradGuard no_grad;
+  double rms_small_embeddings = 0;
+  for (const char* scheme : {"torch", "torch-0.1", "torch-0.01", "glorot"}) {
+    models::CtrConfig c = config_for(task, "prelu");
+    c.init = scheme;
+    models::DIN<float> din(c);
+    din.eval();
+    Tensor<float> items, cats;
+    for (const auto& [name, p] : din.named_parameters()) {
+      if (name == "embedding.item.weight") items = p;
+      if (name == "embedding.cat.weight") cats = p;
+    }
+    data::CtrBatcher batches(ds.test, 1024, kMaxLen, false, 0);
+    data::CtrBatch b;
+    batches.next(b);
+    din.forward(b);
+    const float* w = din.attention_weights().data();
+    const size_t di = items.shape()[1], dc = cats.shape()[1];
+    double spread = 0, cosine = 0, emb = 0, rms = 0, count = 0;
+    for (size_t k = di; k < items.numel(); ++k) emb += double(items.data()[k]) * items.data()[k];
+    emb = std::sqrt(emb / double(items.numel() - di));
+    for (size_t i = 0; i < b.size; ++i) {
+      std::vector<double> v_u(di + dc, 0.0), sum(di + dc, 0.0);
+      double s = 0, s2 = 0, n = 0;
+      for (size_t j = 0; j < b.max_len; ++j) {
+        if (b.mask(i, j) == 0.0f) continue;
+        const double wj = w[i * b.max_len + j];
+        s += wj, s2 += wj * wj, n += 1, rms += wj * wj, count += 1;
+        const float* ei = items.data() + size_t(b.hist_items(i, j)) * di;
+        const float* ec = cats.data() + size_t(b.hist_cats(i, j)) * dc;
+        for (size_t k = 0; k < di + dc; ++k) {
+          const double e = k < di ? ei[k] : ec[k - di];
+          v_u[k] += wj * e, sum[k] += e;
+        }
+      }
+      const double mean = s / n;
+      spread += std::sqrt(std::max(0.0, s2 / n - mean * mean)) / std::sqrt(s2 / n);
+      double dot = 0, nu = 0, ns = 0;
+      for (size_t k = 0; k < di + dc; ++k)
+        dot += v_u[k] * sum[k], nu += v_u[k] * v_u[k], ns += sum[k] * sum[k];
+      cosine += std::abs(dot) / std::sqrt(nu * ns);
+    }
+    rms = std::sqrt(rms / count), spread /= double(b.size), cosine /= double(b.size);
+    std::printf("  %-12s %13.3f   %7.4f   %22.4f   %21.4f\n", scheme, emb, rms, spread, cosine);
+    const std::string tag = scheme;
+    if (tag == "torch-0.01") {
+      check_true("torch-0.01: starts as sum pooling", cosine > 0.99 && spread < 0.01);
+      rms_small_embeddings = rms;
+    }
+    if (tag == "glorot")
+      check_true("glorot: weights 5x smaller than torch-0.01's", rms < rms_small_embeddings / 5);
+    if (tag == "torch") check_true("torch: starts unequal", spread > 0.3);
+  }
+}
+
 int main() {
   tinyrec::tune_allocator();  // a training program's choice: see autograd/tensor.hpp
   try {
@@ -439,6 +503,7 @@ int main() {
     runs.push_back(train("DIN+Dice", din_dice, task));
     print_table(runs);
     const auto [w_match, w_other] = step_attention(din, ds);
+    step_initial_weights(task, ds);
 
     const std::string svg = "03_din_curve.svg";
     write_plot(runs, ceiling, svg);
