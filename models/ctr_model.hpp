@@ -69,6 +69,10 @@ struct CtrConfig {
   size_t head_dim = 16;         // each head's projection size
   size_t time_buckets = 32;     // time-gap buckets (doubling widths), 0 = padding
   size_t time_dim = 8;          // time-gap embedding size
+  // Initial weights (nn/init_scheme.hpp): Glorot-uniform dense layers with zero biases and
+  // N(0, 0.01²) embeddings, as the DIN and DIEN authors' TensorFlow code; the choice is measured
+  // in tutorials/03_din.md.
+  std::string init = "glorot";
   uint64_t seed = 1;
 };
 
@@ -79,6 +83,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CtrConfig, n_items, n_cats, item
                                                 attention_softmax, pooling, gru_hidden, evolving,
                                                 interest_attention, aux_loss, aux_weight, aux_mlp,
                                                 search, top_k, soft_dim, soft_sample, heads,
-                                                head_dim, time_buckets, time_dim, seed)
+                                                head_dim, time_buckets, time_dim, init, seed)
 
 }  // namespace tinyrec::models

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "autograd/ops.hpp"
+#include "nn/init_scheme.hpp"
 
 namespace tinyrec::models {
 
@@ -61,6 +62,7 @@ DIEN<T>::DIEN(const CtrConfig& c)
     this->register_module("aux", *aux_net_);
   }
   this->register_module("mlp", mlp_);
+  nn::init::apply_scheme(*this, c.init, rng_);
 }
 
 template <class T>
@@ -114,6 +116,7 @@ ModelEntry dien_registration() {
       {"gru_hidden", "gru-hidden", "hidden size of both GRUs", {}, 1, 4096},
       {"mlp", "mlp", "hidden units of the final MLP, comma-separated", {}, 1, 1e5},
       {"activation", "activation", "activation of the MLPs", {"prelu", "dice", "relu", "sigmoid"}},
+      init_option(),
       {"evolving",
        "evolving",
        "interest evolving GRU: the paper's AUGRU, the authors' VecAttGRUCell orientation, or the "

@@ -2,6 +2,7 @@
 #include "models/din.hpp"
 
 #include "autograd/ops.hpp"
+#include "nn/init_scheme.hpp"
 
 namespace tinyrec::models {
 
@@ -55,6 +56,7 @@ BaseModel<T>::BaseModel(const CtrConfig& c)
       mlp_(2 * embed_.dim(), head_sizes(c), rng_, activation_of(c), 0.0, false, false) {
   this->register_module("embedding", embed_);
   this->register_module("mlp", mlp_);
+  nn::init::apply_scheme(*this, c.init, rng_);
 }
 
 template <class T>
@@ -80,6 +82,7 @@ DIN<T>::DIN(const CtrConfig& c)
   this->register_module("embedding", embed_);
   this->register_module("attention", activation_unit_);
   this->register_module("mlp", mlp_);
+  nn::init::apply_scheme(*this, c.init, rng_);
 }
 
 template <class T>
@@ -126,6 +129,7 @@ ModelEntry base_registration() {
                             kCatDim,
                             kMlp,
                             kActivation,
+                            init_option(),
                             {"pooling",
                              "pooling",
                              "pooling of the behaviours: sum (paper) or mean (DIN repository)",
@@ -141,6 +145,7 @@ ModelEntry din_registration() {
        kCatDim,
        kMlp,
        kActivation,
+       init_option(),
        {"attention",
         "attention",
         "hidden units of the local activation unit, comma-separated",

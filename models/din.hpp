@@ -20,6 +20,8 @@
 //     with padding masked by −2³²+1                                     → attention_softmax = true
 //   - Base model: the repository pools with a masked mean, not a sum  → pooling = "mean"
 //   - embedding sizes: the DIN repository uses 64 each; DIEN's Amazon setup (our default) 18 each.
+//   - initial weights, which the paper does not give: CtrConfig::init (--init), Glorot-uniform
+//     dense layers and N(0, 0.01²) embeddings by default; tutorials/03_din.md compares the schemes.
 //   - the repository's MLP input also holds e_a ⊙ v_U and passes through BatchNorm; the paper's
 //     Fig. 2 has neither, and neither do we (the product would hand the Base model the interaction
 //     it is meant to lack).

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "nn/init.hpp"
+#include "nn/init_scheme.hpp"
 
 namespace tinyrec::models {
 
@@ -36,7 +37,8 @@ Melu<T>::Melu(const MeluConfig& c) : config_(c), rng_(c.seed) {
   auto tables = [&](const std::vector<int64_t>& vocab, const char* prefix,
                     std::vector<std::unique_ptr<nn::Embedding<T>>>& out) {
     for (size_t f = 0; f < vocab.size(); ++f) {
-      out.push_back(std::make_unique<nn::Embedding<T>>(size_t(vocab[f]), D, rng_, 0, 1.0));
+      out.push_back(std::make_unique<nn::Embedding<T>>(size_t(vocab[f]), D, rng_, 0,
+                                                       nn::init::embedding_std(c.init)));
       this->register_module(std::string(prefix) + "." + std::to_string(f), *out.back());
     }
   };
@@ -48,9 +50,7 @@ Melu<T>::Melu(const MeluConfig& c) : config_(c), rng_(c.seed) {
   for (size_t l = 0; l < widths.size(); ++l) {
     if (widths[l] == 0) throw std::invalid_argument("melu: a hidden layer of 0 units");
     layers_.push_back(std::make_unique<nn::Linear<T>>(in, widths[l], rng_));
-    const double bound = 1.0 / std::sqrt(double(in));
-    nn::init::uniform_(layers_.back()->weight(), rng_, -bound, bound);
-    nn::init::uniform_(layers_.back()->bias(), rng_, -bound, bound);
+    nn::init::linear_(*layers_.back(), c.init, rng_);
     const bool last = l + 1 == widths.size();
     if (last) nn::init::constant_(layers_.back()->bias(), c.rating_mean);
     this->register_module(last ? "out" : "fc" + std::to_string(l + 1), *layers_.back());
@@ -119,7 +119,8 @@ ModelEntry melu_registration() {
   e.summary = "MeLU: feature embeddings and decision layers, meta-learned with MAML per user";
   e.options = {
       {"embedding_dim", "embedding-dim", "embedding size per feature", {}, 1, 4096},
-      {"hidden", "hidden", "units of the decision-making layers, comma-separated", {}, 1, 1e5}};
+      {"hidden", "hidden", "units of the decision-making layers, comma-separated", {}, 1, 1e5},
+      init_option()};
   e.defaults = pick(nlohmann::json(MeluConfig{}), e.options);
   MeluConfig tiny;
   tiny.embedding_dim = 3;

@@ -37,11 +37,14 @@ struct MeluConfig {
   size_t embedding_dim = 32;
   std::vector<size_t> hidden = {64, 64};
   double rating_mean = 0;  // the training ratings' mean (the data fixes it), b_o's start
+  // Initial weights (nn/init_scheme.hpp): "torch", as the authors' code (see below). Under every
+  // scheme the output bias b_o starts at rating_mean.
+  std::string init = "torch";
   uint64_t seed = 1;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MeluConfig, user_vocab_sizes, item_vocab_sizes,
                                                 user_widths, item_widths, embedding_dim, hidden,
-                                                rating_mean, seed)
+                                                rating_mean, init, seed)
 
 // Initial weights as PyTorch's defaults, which the authors' code keeps: embeddings N(0, 1) (the
 // none row 0), linear weights and biases U(±1/√fan_in) — except the output bias b_o, which starts

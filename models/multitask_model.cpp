@@ -8,7 +8,7 @@
 #include "models/esmm.hpp"
 #include "models/mmoe.hpp"
 #include "models/ple.hpp"
-#include "nn/init.hpp"
+#include "nn/init_scheme.hpp"
 
 namespace tinyrec::models {
 
@@ -24,19 +24,7 @@ std::vector<size_t> with_output(std::vector<size_t> hidden) {
 template <class T>
 void init_linear(nn::Linear<T>& layer, const std::string& scheme, std::mt19937_64& rng,
                  size_t fan_out) {
-  const double in = double(layer.in_features());
-  if (scheme == "torch") {
-    const double bound = 1.0 / std::sqrt(in);
-    nn::init::uniform_(layer.weight(), rng, -bound, bound);
-    if (layer.bias().defined()) nn::init::uniform_(layer.bias(), rng, -bound, bound);
-  } else if (scheme == "glorot") {
-    const double out = double(fan_out ? fan_out : layer.out_features());
-    const double bound = std::sqrt(6.0 / (in + out));
-    nn::init::uniform_(layer.weight(), rng, -bound, bound);
-    if (layer.bias().defined()) nn::init::zeros_(layer.bias());
-  } else {
-    throw std::invalid_argument("unknown initialisation '" + scheme + "'; accepted: torch, glorot");
-  }
+  nn::init::linear_(layer, scheme, rng, fan_out);
 }
 
 template <class T>
@@ -48,8 +36,8 @@ MultiTaskInput<T>::MultiTaskInput(const MultiTaskConfig& c, std::mt19937_64& rng
     if (c.cat_vocab_sizes[j] < 1)
       throw std::invalid_argument("multi-task input: categorical column " + std::to_string(j) +
                                   " has vocabulary size " + std::to_string(c.cat_vocab_sizes[j]));
-    tables_.push_back(
-        std::make_unique<nn::Embedding<T>>(size_t(c.cat_vocab_sizes[j]), dim_, rng, 0));
+    tables_.push_back(std::make_unique<nn::Embedding<T>>(size_t(c.cat_vocab_sizes[j]), dim_, rng, 0,
+                                                         nn::init::embedding_std(c.init)));
     this->register_module("embeddings." + std::to_string(j), *tables_.back());
   }
 }
@@ -139,9 +127,11 @@ Tensor<T> Tower<T>::forward(const Tensor<T>& x) {
 template <class T>
 MultiTaskModel<T>::MultiTaskModel(const MultiTaskConfig& c) : config_(c), rng_(c.seed) {
   if (c.tasks.empty()) throw std::invalid_argument("multi-task model: the config has no task");
-  if (c.init != "torch" && c.init != "glorot")
-    throw std::invalid_argument("multi-task model: unknown initialisation '" + c.init +
-                                "'; accepted: torch, glorot");
+  try {
+    nn::init::check_scheme(c.init);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("multi-task model: ") + e.what());
+  }
 }
 
 const OptionSpec kEmbeddingDimOption{
@@ -150,11 +140,7 @@ const OptionSpec kExpertUnitsOption{
     "expert_units", "expert-units", "units of each expert (one ReLU layer)", {}, 1, 1e5};
 const OptionSpec kTowerOption{
     "tower", "tower-units", "hidden units of each task tower, comma-separated", {}, 1, 1e5};
-const OptionSpec kInitOption{"init",
-                             "init",
-                             "initial weights of the dense layers: PyTorch's nn.Linear default "
-                             "(torch) or Glorot-uniform with zero biases (glorot)",
-                             {"torch", "glorot"}};
+const OptionSpec kInitOption = init_option();
 
 ModelEntry multitask_entry(const std::string& name, const std::string& paper,
                            const std::string& summary, Options options) {

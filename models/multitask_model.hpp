@@ -48,21 +48,22 @@ struct MultiTaskConfig {
 
   std::vector<size_t> esmm_tower = {200, 80};  // ESMM paper: 360-200-80-2 MLPs per task
 
-  // Initial weights of every fully connected layer (experts, gates, bottom, towers). None of the
-  // papers gives one. "torch": U(±1/√fan_in) for weights and biases, PyTorch's nn.Linear default
-  // and the one of the PyTorch reference runs in tutorials/06_multitask.md. "glorot": Glorot-
-  // uniform weights (each expert's own fans) and zero biases, TensorFlow's Dense default. The
-  // choice matters for the gated models: see tutorials/06_multitask.md.
-  std::string init = "torch";
+  // Initial weights (nn/init_scheme.hpp), which none of the papers gives. The default,
+  // "torch-0.01": PyTorch's nn.Linear rule U(±1/√fan_in) for weights and biases — the one of the
+  // PyTorch reference runs in tutorials/06_multitask.md — with small N(0, 0.01²) embeddings for
+  // the categorical columns; "torch" is PyTorch's defaults exactly (N(0, 1) embeddings).
+  // "glorot": Glorot-uniform weights (each expert's own fans) and zero biases, TensorFlow's Dense
+  // default. The choice matters for the gated models: see tutorials/06_multitask.md.
+  std::string init = "torch-0.01";
   uint64_t seed = 1;  // initial weights
 
   size_t input_width() const { return n_numeric + cat_vocab_sizes.size() * embedding_dim; }
   size_t bottom_width() const { return bottom_units ? bottom_units : n_experts * expert_units; }
 };
 
-// Re-draws a Linear layer's weight [in, out] and bias by `scheme` ("torch" or "glorot", see
-// MultiTaskConfig::init; anything else throws naming both). For "glorot", fan_out overrides the
-// layer's output width (the experts' fused layer uses one expert's width).
+// Re-draws a Linear layer's weight [in, out] and bias by `scheme` (nn::init::linear_; an unknown
+// name throws naming the accepted ones). For "glorot", fan_out overrides the layer's output width
+// (the experts' fused layer uses one expert's width).
 template <class T>
 void init_linear(nn::Linear<T>& layer, const std::string& scheme, std::mt19937_64& rng,
                  size_t fan_out = 0);

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "nn/init_scheme.hpp"
+
 namespace tinyrec::models {
 
 using nlohmann::json;
@@ -26,6 +28,15 @@ OptionSpec path_option(const std::string& key, const std::string& flag, const st
   OptionSpec s{key, flag, help};
   s.path = true;
   return s;
+}
+
+OptionSpec init_option() {
+  return {"init", "init",
+          "initial weights: torch (PyTorch's defaults: embeddings N(0, 1), Linear and GRU weights "
+          "and biases U(±1/√fan_in)), torch-0.1 and torch-0.01 (the same with N(0, 0.1²) or "
+          "N(0, 0.01²) embeddings), glorot (Glorot-uniform weights, zero biases, N(0, 0.01²) "
+          "embeddings)",
+          nn::init::scheme_names()};
 }
 
 std::string data_file(const std::string& dataset, const json& data_options, const std::string& name,

@@ -23,6 +23,9 @@ struct OptionSpec {
 };
 using Options = std::vector<OptionSpec>;
 
+// "init": the initialisation scheme every model takes (the names of nn/init_scheme.hpp).
+OptionSpec init_option();
+
 // A text setting naming a file or folder.
 OptionSpec path_option(const std::string& key, const std::string& flag, const std::string& help);
 

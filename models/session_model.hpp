@@ -31,9 +31,13 @@ struct StampConfig {
   int64_t n_items = 2;     // item ids incl. the padding id 0 (the data fixes it)
   size_t edim = 100;       // the paper: 100
   bool add_ms = false;     // the authors' code: m_a + m_s; the paper: m_a
-  double init_std = 0.05;  // the item embeddings start N(0, init_std²)
+  double init_std = 0.05;  // the item embeddings start N(0, init_std²) (under init "glorot")
+  // Initial weights (nn/init_scheme.hpp); "glorot": Glorot-uniform weights, zero biases, and the
+  // embeddings by init_std.
+  std::string init = "glorot";
   uint64_t seed = 1;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StampConfig, n_items, edim, add_ms, init_std, seed)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StampConfig, n_items, edim, add_ms, init_std, init,
+                                                seed)
 
 }  // namespace tinyrec::models

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "autograd/ops.hpp"
+#include "nn/init_scheme.hpp"
 
 namespace tinyrec::models {
 
@@ -47,6 +48,7 @@ SIM<T>::SIM(const CtrConfig& c)
   this->register_module("esu", esu_);
   this->register_module("short_term", short_term_);
   this->register_module("mlp", mlp_);
+  nn::init::apply_scheme(*this, c.init, rng_);
 }
 
 template <class T>
@@ -141,6 +143,7 @@ ModelEntry sim_registration() {
        1,
        1e5},
       {"activation", "activation", "activation of the MLPs", {"prelu", "dice", "relu", "sigmoid"}},
+      init_option(),
       {"attention",
        "attention",
        "hidden units of the short-term interest's DIN unit, comma-separated",

@@ -1,6 +1,8 @@
 // STAMP and STMP; see stamp.hpp for the paper's equations and where its code differs.
 #include "models/stamp.hpp"
 
+#include "nn/init_scheme.hpp"
+
 namespace tinyrec::models {
 
 template <class T>
@@ -40,6 +42,7 @@ STAMP<T>::STAMP(const StampConfig& c, bool attention)
   }
   this->register_module("mlp_s", mlp_s_);
   this->register_module("mlp_t", mlp_t_);
+  nn::init::apply_scheme(*this, c.init, rng_);
 }
 
 template <class T>
@@ -71,8 +74,13 @@ Tensor<T> STAMP<T>::query(const data::SessionBatch& b) {
 namespace {
 
 const OptionSpec kEdim{"edim", "edim", "item embedding size (the paper: 100)", {}, 1, 4096};
-const OptionSpec kInitStd{"init_std", "init-std", "the item embeddings start N(0, init-std²)",
-                          {},         1e-6,       10};
+const OptionSpec kInitStd{"init_std",
+                          "init-std",
+                          "the item embeddings start N(0, init-std²) under --init glorot (the "
+                          "other schemes set their own)",
+                          {},
+                          1e-6,
+                          10};
 
 ModelEntry session_entry(const std::string& name, const std::string& summary, Options options) {
   ModelEntry e;
@@ -98,6 +106,7 @@ ModelEntry stamp_registration() {
       "stamp", "STAMP: attention over the session, the last click, and a trilinear score",
       {kEdim,
        kInitStd,
+       init_option(),
        {"add_ms", "add-ms",
         "feed m_a + m_s to the MLP cell, as the authors' code does (the paper: m_a alone)"}});
   set_factories<STAMP, StampConfig>(e);
@@ -107,7 +116,7 @@ ModelEntry stamp_registration() {
 ModelEntry stmp_registration() {
   ModelEntry e =
       session_entry("stmp", "STMP: STAMP without attention (the session mean m_s in place of m_a)",
-                    {kEdim, kInitStd});
+                    {kEdim, kInitStd, init_option()});
   set_factories<STMP, StampConfig>(e);
   return e;
 }

@@ -23,6 +23,31 @@ LocalActivationUnit<T>::LocalActivationUnit(size_t dim, std::mt19937_64& rng,
   this->register_module("mlp", mlp_);
 }
 
+// The first layer is linear in x_j = [v_A, e_j, v_A − e_j, v_A ⊙ e_j]. With its weight cut into
+// the four [D, H] blocks W = [W_1; W_2; W_3; W_4] that meet those parts,
+//   x_j·W + b = v_A·(W_1 + W_3) + b  +  e_j·(W_2 − W_3) + (v_A ⊙ e_j)·W_4,
+// where the first term is the candidate's alone: computed once per row, not once per behaviour,
+// and never concatenated into a [B, L, 4D] input. The per-behaviour part is one gemm of
+// [e_j, v_A ⊙ e_j] against [W_2 − W_3; W_4]. Same parameter (one [4D, H] weight), same function:
+// tutorials/03_din.cpp checks it against the concatenated form.
+template <class T>
+Tensor<T> LocalActivationUnit<T>::score_mlp(const Tensor<T>& query, const Tensor<T>& keys) {
+  const size_t b = keys.shape()[0], d = dim_;
+  auto& first = static_cast<Linear<T>&>(mlp_[0]);
+  const Tensor<T>& w = first.weight();  // [4D, H]
+  const size_t h = first.out_features();
+  Tensor<T> w1 = slice(w, 0, 0, d), w2 = slice(w, 0, d, 2 * d);
+  Tensor<T> w3 = slice(w, 0, 2 * d, 3 * d), w4 = slice(w, 0, 3 * d, 4 * d);
+  Tensor<T> candidate = matmul(query, w1 + w3);  // [B, H], once per row
+  if (first.bias().defined()) candidate = candidate + first.bias();
+  Tensor<T> v_a = reshape(query, Shape{b, 1, d});
+  Tensor<T> per_behaviour =
+      matmul(concat<T>({keys, v_a * keys}, -1), concat<T>({w2 - w3, w4}, 0));  // [B, L, H]
+  Tensor<T> hidden = per_behaviour + reshape(candidate, Shape{b, 1, h});
+  for (size_t i = 1; i < mlp_.size(); ++i) hidden = mlp_[i].forward(hidden);
+  return hidden;  // [B, L, 1]
+}
+
 template <class T>
 Tensor<T> LocalActivationUnit<T>::forward(const Tensor<T>& query, const Tensor<T>& keys,
                                           const Tensor<T>& mask) {
@@ -36,9 +61,7 @@ Tensor<T> LocalActivationUnit<T>::forward(const Tensor<T>& query, const Tensor<T
   if (mask.defined() && mask.shape() != Shape{b, l})
     throw std::invalid_argument("LocalActivationUnit: mask " + shape_str(mask.shape()) +
                                 " must be [B, L] = " + shape_str(Shape{b, l}));
-  Tensor<T> v_a = broadcast_to(reshape(query, Shape{b, 1, dim_}), keys.shape());  // [B, L, D]
-  Tensor<T> input = concat<T>({v_a, keys, v_a - keys, v_a * keys}, -1);           // [B, L, 4D]
-  Tensor<T> scores = reshape(mlp_.forward(input), Shape{b, l});                   // [B, L]
+  Tensor<T> scores = reshape(score_mlp(query, keys), Shape{b, l});  // [B, L]
   if (use_softmax_)
     return softmax(scores * static_cast<T>(1.0 / std::sqrt(static_cast<double>(dim_))), 1, mask);
   return mask.defined() ? scores * mask : scores;

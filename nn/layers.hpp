@@ -205,7 +205,10 @@ class MLP : public Layer<T> {
 // (no softmax, so the weights keep the intensity of the interest); padded positions get exactly 0.
 // With use_softmax, the authors' demo code instead: scores divided by √D, then a softmax over L
 // restricted to the unmasked positions (a fully padded row gives all zeros).
-// Its MLP is registered as "mlp" ("mlp.layers.0.weight", ...). With Dice as the activation,
+// Its MLP is registered as "mlp" ("mlp.layers.0.weight", ...): the weight of its first layer is
+// one [4D, H] matrix, as if it read the concatenated input, but forward() never builds that input
+// (see score_mlp in nn/attention.cpp); mlp() on the concatenation is the same function, the
+// readable reference. With Dice as the activation,
 // its training statistics are taken over all B·L positions, padded ones included: padded
 // weights are still exactly 0, but padding shifts the statistics the real positions see.
 template <class T>
@@ -218,8 +221,12 @@ class LocalActivationUnit : public Module<T> {
   // all real) -> weights [B, L].
   Tensor<T> forward(const Tensor<T>& query, const Tensor<T>& keys, const Tensor<T>& mask = {});
   bool use_softmax() const { return use_softmax_; }
+  // The MLP on [v_A, e_j, v_A − e_j, v_A ⊙ e_j] [..., 4D] -> the raw scores [..., 1].
+  MLP<T>& mlp() { return mlp_; }
 
  private:
+  // The raw scores [B, L, 1] by the split first layer.
+  Tensor<T> score_mlp(const Tensor<T>& query, const Tensor<T>& keys);
   size_t dim_;
   bool use_softmax_;
   MLP<T> mlp_;

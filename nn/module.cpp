@@ -39,6 +39,15 @@ std::vector<std::pair<std::string, std::mt19937_64*>> Module<T>::named_generator
 }
 
 template <class T>
+std::vector<std::pair<std::string, Module<T>*>> Module<T>::named_modules() {
+  std::vector<std::pair<std::string, Module*>> out{{"", this}};
+  for (const auto& [name, child] : children_)
+    for (const auto& [sub, m] : child->named_modules())
+      out.emplace_back(sub.empty() ? name : name + "." + sub, m);
+  return out;
+}
+
+template <class T>
 void Module<T>::collect(const std::string& prefix, Named<T>& out, bool buffers) const {
   for (const auto& [name, t] : buffers ? buffers_ : params_) out.emplace_back(prefix + name, t);
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, buffers);

@@ -33,6 +33,8 @@ class Module {
   // The generators training draws from (dropout masks), depth first, named by dotted path: a
   // checkpoint keeps their states, so a resumed run draws what an uninterrupted one would.
   std::vector<std::pair<std::string, std::mt19937_64*>> named_generators();
+  // This module ("") and every submodule, depth first in registration order, by dotted path.
+  std::vector<std::pair<std::string, Module*>> named_modules();
 
   // Training mode uses mini-batch statistics and dropout; evaluation uses running statistics.
   void train(bool on = true);

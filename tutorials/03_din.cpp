@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/autograd.hpp"
 #include "cli/svg_plot.hpp"
 #include "data/din_synthetic.hpp"
 #include "models/click_task.hpp"
@@ -141,6 +142,54 @@ void step_activation_unit() {
     check(tag + ": |v_U(x,x,x)| / |v_U(x)|", std::sqrt(n3 / n1), want, 1e-12);
     check_true(tag + ": v_U(x,x,x) parallel to v_U(x)", off < 1e-12);
   }
+}
+
+// The unit's plain form, the readable reference: its MLP on the concatenated [B, L, 4D] input
+// x_j = [v_A, e_j, v_A − e_j, v_A ⊙ e_j]. forward() computes the same function without building
+// x_j (nn/attention.cpp): the first layer's weight, cut into blocks W_1..W_4, gives
+// x_j·W = v_A·(W_1 + W_3) + e_j·(W_2 − W_3) + (v_A ⊙ e_j)·W_4.
+Tensor<double> plain_unit(nn::LocalActivationUnit<double>& unit, const Tensor<double>& v_A,
+                          const Tensor<double>& e, const Tensor<double>& mask) {
+  const size_t b = e.shape()[0], l = e.shape()[1], d = e.shape()[2];
+  Tensor<double> q = broadcast_to(reshape(v_A, Shape{b, 1, d}), e.shape());  // [B, L, D]
+  Tensor<double> x = concat<double>({q, e, q - e, q * e}, -1);               // [B, L, 4D]
+  return reshape(unit.mlp().forward(x), Shape{b, l}) * mask;
+}
+
+void step_split_unit() {
+  std::printf("\n== Step 2: the unit's first layer, split per candidate and per behaviour ==\n");
+  const size_t b = 8, l = 50, d = 36, h1 = 80, h2 = 40;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal(0.0, 0.1);
+  auto random = [&](const Shape& shape) {
+    xt::xarray<double> v = xt::xarray<double>::from_shape(shape);
+    for (auto& x : v) x = normal(rng);
+    return Tensor<double>(v, true);
+  };
+  const Tensor<double> v_A = random({b, d}), e = random({b, l, d});
+  xt::xarray<double> m = xt::ones<double>({b, l});
+  for (size_t r = 0; r < b; ++r)
+    for (size_t j = 5 * r + 10; j < l; ++j) m(r, j) = 0;  // histories of 10 to 45
+  const Tensor<double> mask(m);
+  std::mt19937_64 init(3);
+  nn::LocalActivationUnit<double> unit(d, init, {h1, h2}, nn::Activation::prelu);
+  const Tensor<double> split = unit.forward(v_A, e, mask), plain = plain_unit(unit, v_A, e, mask);
+  const Tensor<double> r = random({b, l});  // one fixed random weight per output
+  const auto g_split = grad(sum(split * r), {v_A, e}), g_plain = grad(sum(plain * r), {v_A, e});
+  check("max |split - plain|, weights w_j", xt::amax(xt::abs(split.value() - plain.value()))(), 0,
+        1e-12);
+  check("max |split - plain|, dL/dv_A",
+        xt::amax(xt::abs(g_split[0].value() - g_plain[0].value()))(), 0, 1e-12);
+  check("max |split - plain|, dL/de_j",
+        xt::amax(xt::abs(g_split[1].value() - g_plain[1].value()))(), 0, 1e-12);
+  // Multiply-adds per row of the unit's three layers, at DIN's sizes.
+  const double rest = double(l) * (h1 * h2 + h2);
+  const double plain_cost = double(l) * 4 * d * h1 + rest;
+  const double split_cost = double(d) * h1 + double(l) * 2 * d * h1 + rest;
+  std::printf(
+      "  multiply-adds per row (L = %zu, D = %zu, 80-40-1): plain %.0f, split %.0f (%.0f%% "
+      "fewer)\n",
+      l, d, plain_cost, split_cost, 100 * (1 - split_cost / plain_cost));
 }
 
 // ---- Step 3: Dice and PReLU ----
@@ -364,6 +413,70 @@ void write_plot(const std::vector<Run>& runs, const Ceiling& ceiling, const std:
 
 }  // namespace
 
+// ---- Step 9: initial weights ----
+
+// What an untrained DIN does with the history under each --init scheme: how far its attention
+// weights are from equal within a row, and how close v_U = Σ_j w_j e_j is to the plain sum Σ_j e_j
+// (|cos| = 1: the unit starts as sum pooling, up to a factor).
+void step_initial_weights(const models::ClickTask& task, const data::CtrDataset& ds) {
+  std::printf("\n== Step 9: what the untrained unit does, by --init ==\n");
+  std::printf(
+      "  scheme       embedding std   rms w_j   spread of w_j in a row   |cos(v_U, sum_j e_j)|\n");
+  NoGradGuard no_grad;
+  double rms_small_embeddings = 0;
+  for (const char* scheme : {"torch", "torch-0.1", "torch-0.01", "glorot"}) {
+    models::CtrConfig c = config_for(task, "prelu");
+    c.init = scheme;
+    models::DIN<float> din(c);
+    din.eval();
+    Tensor<float> items, cats;
+    for (const auto& [name, p] : din.named_parameters()) {
+      if (name == "embedding.item.weight") items = p;
+      if (name == "embedding.cat.weight") cats = p;
+    }
+    data::CtrBatcher batches(ds.test, 1024, kMaxLen, false, 0);
+    data::CtrBatch b;
+    batches.next(b);
+    din.forward(b);
+    const float* w = din.attention_weights().data();
+    const size_t di = items.shape()[1], dc = cats.shape()[1];
+    double spread = 0, cosine = 0, emb = 0, rms = 0, count = 0;
+    for (size_t k = di; k < items.numel(); ++k) emb += double(items.data()[k]) * items.data()[k];
+    emb = std::sqrt(emb / double(items.numel() - di));
+    for (size_t i = 0; i < b.size; ++i) {
+      std::vector<double> v_u(di + dc, 0.0), sum(di + dc, 0.0);
+      double s = 0, s2 = 0, n = 0;
+      for (size_t j = 0; j < b.max_len; ++j) {
+        if (b.mask(i, j) == 0.0f) continue;
+        const double wj = w[i * b.max_len + j];
+        s += wj, s2 += wj * wj, n += 1, rms += wj * wj, count += 1;
+        const float* ei = items.data() + size_t(b.hist_items(i, j)) * di;
+        const float* ec = cats.data() + size_t(b.hist_cats(i, j)) * dc;
+        for (size_t k = 0; k < di + dc; ++k) {
+          const double e = k < di ? ei[k] : ec[k - di];
+          v_u[k] += wj * e, sum[k] += e;
+        }
+      }
+      const double mean = s / n;
+      spread += std::sqrt(std::max(0.0, s2 / n - mean * mean)) / std::sqrt(s2 / n);
+      double dot = 0, nu = 0, ns = 0;
+      for (size_t k = 0; k < di + dc; ++k)
+        dot += v_u[k] * sum[k], nu += v_u[k] * v_u[k], ns += sum[k] * sum[k];
+      cosine += std::abs(dot) / std::sqrt(nu * ns);
+    }
+    rms = std::sqrt(rms / count), spread /= double(b.size), cosine /= double(b.size);
+    std::printf("  %-12s %13.3f   %7.4f   %22.4f   %21.4f\n", scheme, emb, rms, spread, cosine);
+    const std::string tag = scheme;
+    if (tag == "torch-0.01") {
+      check_true("torch-0.01: starts as sum pooling", cosine > 0.99 && spread < 0.01);
+      rms_small_embeddings = rms;
+    }
+    if (tag == "glorot")
+      check_true("glorot: weights 5x smaller than torch-0.01's", rms < rms_small_embeddings / 5);
+    if (tag == "torch") check_true("torch: starts unequal", spread > 0.3);
+  }
+}
+
 int main() {
   tinyrec::tune_allocator();  // a training program's choice: see autograd/tensor.hpp
   try {
@@ -374,6 +487,7 @@ int main() {
     const data::CtrDataset& ds = task.data();
     const Ceiling ceiling = step_data(ds);
     step_activation_unit();
+    step_split_unit();
     step_dice();
     step_mba();
     step_metrics();
@@ -389,6 +503,7 @@ int main() {
     runs.push_back(train("DIN+Dice", din_dice, task));
     print_table(runs);
     const auto [w_match, w_other] = step_attention(din, ds);
+    step_initial_weights(task, ds);
 
     const std::string svg = "03_din_curve.svg";
     write_plot(runs, ceiling, svg);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <random>
 
+#include <xtensor/xview.hpp>
+
 #include "autograd/autograd.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
@@ -167,6 +169,69 @@ TEST_CASE("LocalActivationUnit: gradcheck with padded positions, with and withou
           },
           with_params(unit, {query, keys}));
     }
+}
+
+// The plain form the unit's forward() avoids: its MLP on the concatenated [B, L, 4D] input, then
+// the same masking or softmax.
+Td plain_unit(LocalActivationUnit<double>& unit, const Td& query, const Td& keys, const Td& mask) {
+  const size_t b = keys.shape()[0], l = keys.shape()[1], d = keys.shape()[2];
+  Td v_a = broadcast_to(reshape(query, Shape{b, 1, d}), keys.shape());
+  Td scores = reshape(unit.mlp().forward(concat<double>({v_a, keys, v_a - keys, v_a * keys}, -1)),
+                      Shape{b, l});
+  if (unit.use_softmax()) return softmax(scores * (1.0 / std::sqrt(double(d))), 1, mask);
+  return scores * mask;
+}
+
+TEST_CASE(
+    "LocalActivationUnit: the split first layer is the concatenated form, values and "
+    "gradients") {
+  const Activation kinds[] = {Activation::prelu, Activation::dice, Activation::sigmoid};
+  const std::vector<std::vector<size_t>> hiddens = {{}, {6, 4}};
+  for (Activation a : kinds)
+    for (const auto& hidden : hiddens)
+      for (bool softmax_on : {false, true}) {
+        CAPTURE(activation_name(a));
+        CAPTURE(hidden.size());
+        CAPTURE(softmax_on);
+        std::mt19937_64 rng(11);
+        LocalActivationUnit<double> unit(3, rng, hidden, a, softmax_on);
+        for (auto& p : unit.parameters()) init::normal_(p, rng, 0.5);
+        Td query = random_input(Shape{4, 3}, 12);
+        Td keys = random_input(Shape{4, 5, 3}, 13);
+        Td mask = tensor({{1., 1., 1., 1., 1.},
+                          {1., 1., 0., 0., 0.},
+                          {1., 0., 0., 0., 0.},
+                          {0., 0., 0., 0., 0.}});
+        // Both reduced by one fixed random weight per output, so every output has its own share
+        // of the gradient.
+        Td r = random_input(Shape{4, 5}, 14);
+        std::vector<Td> wrt = with_params(unit, {query, keys});
+        Td split = unit.forward(query, keys, mask);
+        std::vector<Td> g_split = tinyrec::grad(sum(split * r), wrt);
+        Td plain = plain_unit(unit, query, keys, mask);
+        std::vector<Td> g_plain = tinyrec::grad(sum(plain * r), wrt);
+        CHECK(xt::amax(xt::abs(split.value() - plain.value()))() < 1e-12);
+        CHECK(xt::amax(xt::abs(plain.value()))() > 1e-3);  // not two zeros agreeing
+        REQUIRE(g_split.size() == g_plain.size());
+        for (size_t i = 0; i < wrt.size(); ++i) {
+          CAPTURE(i);
+          CHECK(xt::amax(xt::abs(g_split[i].value() - g_plain[i].value()))() < 1e-12);
+        }
+        // The first layer's weight gets a gradient in all four of its blocks — except where the
+        // scores are that layer's output and go through a softmax: W_1 only shifts every score
+        // of a row by the same v_A·W_1, which a softmax ignores.
+        const Td& g_w = g_split[2];
+        REQUIRE(g_w.shape()[0] == 12);
+        for (size_t block = 0; block < 4; ++block) {
+          CAPTURE(block);
+          const double largest =
+              xt::amax(xt::abs(xt::view(g_w.value(), xt::range(3 * block, 3 * block + 3))))();
+          if (block == 0 && hidden.empty() && softmax_on)
+            CHECK(largest < 1e-12);
+          else
+            CHECK(largest > 1e-6);
+        }
+      }
 }
 
 TEST_CASE("LocalActivationUnit: shape errors") {
