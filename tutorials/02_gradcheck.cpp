@@ -9,6 +9,7 @@
 #include <string>
 
 #include "autograd/autograd.hpp"
+#include "tutorials/checks.hpp"
 
 using tinyrec::GradcheckOptions;
 using tinyrec::GradcheckResult;
@@ -18,12 +19,7 @@ using Inputs = std::vector<Tensor<double>>;
 
 namespace {
 
-int failures = 0;
-
-void expect(const std::string& what, bool ok) {
-  std::printf("  %-58s %s\n", what.c_str(), ok ? "ok" : "UNEXPECTED");
-  if (!ok) ++failures;
-}
+using tinyrec::tutorial::check_true;
 
 xt::xarray<double> uniform(const Shape& shape, double lo, double hi, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(lo, hi);
@@ -95,10 +91,10 @@ void why_float64() {
   std::printf("    float32, central difference, eps 1e-6   %9.2e\n", fd32);
   std::printf("    float32, central difference, eps 1e-3   %9.2e\n", fd32_best);
   std::printf("    float64, central difference, eps 1e-6   %9.2e\n", fd64);
-  expect("float32 backward itself is accurate (< 1e-5)", analytic_err < 1e-5);
-  expect("float32 differences at eps 1e-6 are garbage (> 1e-2)", fd32 > 1e-2);
-  expect("float32 at its best eps still misses atol 1e-5", fd32_best > 1e-5);
-  expect("float64 differences at eps 1e-6 agree (< 1e-8)", fd64 < 1e-8);
+  check_true("float32 backward itself is accurate (< 1e-5)", analytic_err < 1e-5);
+  check_true("float32 differences at eps 1e-6 are garbage (> 1e-2)", fd32 > 1e-2);
+  check_true("float32 at its best eps still misses atol 1e-5", fd32_best > 1e-5);
+  check_true("float64 differences at eps 1e-6 agree (< 1e-8)", fd64 < 1e-8);
 }
 
 // ---- 2. Why central differences ----
@@ -118,11 +114,11 @@ void why_central() {
   }
   // Where truncation dominates, a 10x smaller eps divides the error by 10 (forward) or 100
   // (central); further down rounding, ~1e-16 / eps, takes over.
-  expect("forward error falls 10x per decade (eps 1e-2 -> 1e-3)",
-         fwd[2] / fwd[3] > 8 && fwd[2] / fwd[3] < 12);
-  expect("central error falls 100x per decade (eps 1e-2 -> 1e-3)",
-         cen[2] / cen[3] > 80 && cen[2] / cen[3] < 120);
-  expect("at eps 1e-6, central beats forward by > 1000x", cen[6] * 1000 < fwd[6]);
+  check_true("forward error falls 10x per decade (eps 1e-2 -> 1e-3)",
+             fwd[2] / fwd[3] > 8 && fwd[2] / fwd[3] < 12);
+  check_true("central error falls 100x per decade (eps 1e-2 -> 1e-3)",
+             cen[2] / cen[3] > 80 && cen[2] / cen[3] < 120);
+  check_true("at eps 1e-6, central beats forward by > 1000x", cen[6] * 1000 < fwd[6]);
 }
 
 // ---- 3. What atol and rtol mean ----
@@ -143,8 +139,8 @@ void tolerances() {
   const GradcheckResult exp_def = tinyrec::gradcheck(f_exp, {big});
   std::printf("  exp at x in [14, 16], rtol = 0:  %s\n", exp_abs.report().c_str());
   std::printf("  exp at x in [14, 16], defaults:  %s\n", exp_def.report().c_str());
-  expect("a correct exp fails without rtol (false alarm)", !exp_abs.ok);
-  expect("and passes with rtol 1e-3", exp_def.ok);
+  check_true("a correct exp fails without rtol (false alarm)", !exp_abs.ok);
+  check_true("and passes with rtol 1e-3", exp_def.ok);
 
   // Tiny gradients (a saturated tanh): rounding noise in the outputs, ~1e-16 / eps, is as large
   // as the gradient itself, so no relative tolerance can hold; atol says "this small is zero".
@@ -156,8 +152,8 @@ void tolerances() {
   const GradcheckResult tanh_def = tinyrec::gradcheck(f_tanh, {sat});
   std::printf("  tanh at x in [10, 12], atol = 0: %s\n", tanh_rel.report().c_str());
   std::printf("  tanh at x in [10, 12], defaults: %s\n", tanh_def.report().c_str());
-  expect("a correct tanh fails without atol (false alarm)", !tanh_rel.ok);
-  expect("and passes with atol 1e-5", tanh_def.ok);
+  check_true("a correct tanh fails without atol (false alarm)", !tanh_rel.ok);
+  check_true("and passes with atol 1e-5", tanh_def.ok);
 }
 
 // ---- 4. Why a random weight vector, not a plain sum ----
@@ -190,9 +186,9 @@ void weighted_reduction() {
   std::printf("  broken softmax, plain sum:   %s\n", plain.report().c_str());
   std::printf("  broken softmax, gradcheck:   %s\n", weighted.report().c_str());
   std::printf("  tinyrec softmax, gradcheck:  %s\n", real.report().c_str());
-  expect("the broken backward passes a plain-sum check", plain.ok);
-  expect("the broken backward fails gradcheck", !weighted.ok);
-  expect("the real softmax passes gradcheck", real.ok);
+  check_true("the broken backward passes a plain-sum check", plain.ok);
+  check_true("the broken backward fails gradcheck", !weighted.ok);
+  check_true("the real softmax passes gradcheck", real.ok);
 }
 
 // ---- 5. Stay away from kinks ----
@@ -209,8 +205,8 @@ void kinks() {
   const GradcheckResult away = tinyrec::gradcheck(f_relu, {as<double>(v, true)});
   std::printf("  relu, one input at 3e-7:  %s\n", near.report().c_str());
   std::printf("  relu, |inputs| >= 0.1:    %s\n", away.report().c_str());
-  expect("a correct relu fails next to its kink", !near.ok && near.worst_index == 3);
-  expect("and passes away from it", away.ok);
+  check_true("a correct relu fails next to its kink", !near.ok && near.worst_index == 3);
+  check_true("and passes away from it", away.ok);
 }
 
 // ---- 6. Checking a new op ----
@@ -276,30 +272,21 @@ void new_op() {
   const auto wrong = run("softplus_wrong (backward uses sigma')", softplus_wrong);
   const auto opaque =
       run("softplus_first_order_only (backward on raw arrays)", softplus_first_order_only);
-  expect("softplus passes gradcheck and gradgradcheck", right.first && right.second);
-  expect("softplus_wrong fails gradcheck", !wrong.first);
-  expect("softplus_first_order_only passes gradcheck", opaque.first);
-  expect("softplus_first_order_only fails gradgradcheck", !opaque.second);
+  check_true("softplus passes gradcheck and gradgradcheck", right.first && right.second);
+  check_true("softplus_wrong fails gradcheck", !wrong.first);
+  check_true("softplus_first_order_only passes gradcheck", opaque.first);
+  check_true("softplus_first_order_only fails gradgradcheck", !opaque.second);
 }
 
 }  // namespace
 
 int main() {
-  try {
+  return tinyrec::tutorial::run([&] {
     why_float64();
     why_central();
     tolerances();
     weighted_reduction();
     kinks();
     new_op();
-  } catch (const std::exception& e) {
-    std::printf("error: %s\n", e.what());
-    return 1;
-  }
-  if (failures) {
-    std::printf("\n%d demonstration(s) did not go as described\n", failures);
-    return 1;
-  }
-  std::printf("\nall checks passed\n");
-  return 0;
+  });
 }

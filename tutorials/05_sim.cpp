@@ -21,24 +21,14 @@
 #include "models/trainer.hpp"
 #include "nn/metrics.hpp"
 #include "nn/target_attention.hpp"
+#include "tutorials/checks.hpp"
 
 namespace {
 
+using tinyrec::tutorial::check;
+using tinyrec::tutorial::check_true;
+
 using namespace tinyrec;
-
-int failures = 0;
-
-void check(const std::string& what, double got, double want, double tol) {
-  const bool ok = std::abs(got - want) <= tol;
-  std::printf("  %-48s %12.6g   expected %12.6g   %s\n", what.c_str(), got, want,
-              ok ? "ok" : "MISMATCH");
-  if (!ok) ++failures;
-}
-
-void check_true(const std::string& what, bool ok) {
-  std::printf("  %-48s %s\n", what.c_str(), ok ? "ok" : "FAILED");
-  if (!ok) ++failures;
-}
 
 Ids ids_of(const std::vector<int64_t>& v) {
   Ids a = Ids::from_shape({v.size()});
@@ -327,7 +317,7 @@ Cost step_cost() {
 
 int main() {
   tinyrec::tune_allocator();
-  try {
+  return tinyrec::tutorial::run([&] {
     models::ClickTask task(data::make_sim_synthetic(data_config()),
                            models::ClickOptions{kWindow, 0.0});
     const Rules rules = step_data(task.data());
@@ -378,14 +368,5 @@ int main() {
                cost.din_values.back() > 20 * cost.din_values[0]);
     std::printf("\n  wrote %s; training took %.1f s (DIN), %.1f s (SIM hard), %.1f s (SIM soft)\n",
                 svg.c_str(), results[0].seconds, results[1].seconds, results[2].seconds);
-  } catch (const std::exception& e) {
-    std::printf("\nerror: %s\n", e.what());
-    return 1;
-  }
-  if (failures) {
-    std::printf("\n%d check(s) FAILED\n", failures);
-    return 1;
-  }
-  std::printf("\nall checks passed\n");
-  return 0;
+  });
 }

@@ -28,17 +28,13 @@
 #include "models/registry.hpp"
 #include "models/trainer.hpp"
 #include "nn/metrics.hpp"
+#include "tutorials/checks.hpp"
 
 using namespace tinyrec;
 
 namespace {
 
-int failures = 0;
-
-void expect(const std::string& what, bool ok) {
-  std::printf("  %-66s %s\n", what.c_str(), ok ? "ok" : "NOT AS DESCRIBED");
-  if (!ok) ++failures;
-}
+using tinyrec::tutorial::check_true;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -90,7 +86,7 @@ void relatedness() {
     data::MmoeSyntheticReport r;
     data::make_mmoe_synthetic(s, &r);
     std::printf("  %5.1f  %16.12f  %22.3f\n", p, r.cosine_w1_w2, r.label_correlation);
-    if (std::abs(r.cosine_w1_w2 - p) > 1e-9) ++failures;
+    if (std::abs(r.cosine_w1_w2 - p) > 1e-9) ++tinyrec::tutorial::failures;
   }
   std::printf("  (the sines make the labels less correlated than the weights)\n");
 }
@@ -122,24 +118,25 @@ void architectures() {
         for (size_t e = 0; e < gk.shape()[1]; ++e) sum += gk.value()(i, e);
         worst = std::max(worst, std::abs(sum - 1));
       }
-    if (!g.empty()) expect(std::string(name) + ": every gate row sums to one", worst < 1e-12);
-    if (std::string(name) == "omoe") expect("omoe: both tasks read the same gate", g[0].same(g[1]));
+    if (!g.empty()) check_true(std::string(name) + ": every gate row sums to one", worst < 1e-12);
+    if (std::string(name) == "omoe")
+      check_true("omoe: both tasks read the same gate", g[0].same(g[1]));
     if (std::string(name) == "mmoe") {
       double differ = 0;
       for (size_t e = 0; e < g[0].numel(); ++e)
         differ = std::max(differ, std::abs(g[0].data()[e] - g[1].data()[e]));
-      expect("mmoe: each task has a gate of its own (they differ)", differ > 1e-6);
+      check_true("mmoe: each task has a gate of its own (they differ)", differ > 1e-6);
     }
     if (std::string(name) == "ple")
-      expect("ple: a task's gate weighs its 2 own and the 4 shared experts",
-             g[0].shape()[1] == 6 && model->gate_experts(0)[2] == "shared_0");
+      check_true("ple: a task's gate weighs its 2 own and the 4 shared experts",
+                 g[0].shape()[1] == 6 && model->gate_experts(0)[2] == "shared_0");
   }
   // Eq. 7 of the MMoE paper by hand: f^k = Σ_i g^k_i f_i.
   const Tensor<double> gate(xt::xarray<double>{{0.1, 0.6, 0.3}});
   const Tensor<double> f(xt::xarray<double>{{{1, 2}, {3, 4}, {5, 6}}});
   const Tensor<double> mixed = models::mix_experts(gate, f);
-  expect("mix_experts((0.1, 0.6, 0.3), experts) = (3.4, 4.4)",
-         std::abs(mixed.data()[0] - 3.4) < 1e-12 && std::abs(mixed.data()[1] - 4.4) < 1e-12);
+  check_true("mix_experts((0.1, 0.6, 0.3), experts) = (3.4, 4.4)",
+             std::abs(mixed.data()[0] - 3.4) < 1e-12 && std::abs(mixed.data()[1] - 4.4) < 1e-12);
 }
 
 // ---- 3. The correlation experiment, reduced to one seed ----
@@ -217,9 +214,10 @@ void correlation_experiment() {
       if (r.model == name && r.p == p) return (r.loss[0] + r.loss[1]) / 2;
     return NAN;
   };
-  expect("every model learns (test MSE well below the label variance ~2.5)",
-         mean_of("shared_bottom", 0.5) < 0.5 && mean_of("mmoe", 0.5) < 0.5);
-  expect("a 16-unit shared bottom loses more as the correlation falls to 0", narrow[1] > narrow[0]);
+  check_true("every model learns (test MSE well below the label variance ~2.5)",
+             mean_of("shared_bottom", 0.5) < 0.5 && mean_of("mmoe", 0.5) < 0.5);
+  check_true("a 16-unit shared bottom loses more as the correlation falls to 0",
+             narrow[1] > narrow[0]);
 }
 
 // ---- 4. ESMM and sample selection bias ----
@@ -331,8 +329,8 @@ void esmm_selection_bias() {
       "  train: click rate %.4f, conversions per click %.4f; the true pCVR averages %.4f\n"
       "  over all impressions but %.4f over the clicked ones\n",
       rep.click_rate, rep.cvr_given_click, rep.mean_pcvr, rep.mean_pcvr_clicked);
-  expect("the clicked impressions are not a random sample (pCVR higher)",
-         rep.mean_pcvr_clicked > 1.2 * rep.mean_pcvr);
+  check_true("the clicked impressions are not a random sample (pCVR higher)",
+             rep.mean_pcvr_clicked > 1.2 * rep.mean_pcvr);
 
   // The last 10% of the training impressions validate: each model keeps the epoch whose loss on
   // its own validation rows (ESMM: CTR + CTCVR on every impression; the CVR model: conversions
@@ -424,7 +422,7 @@ void esmm_selection_bias() {
     worst = std::max(worst, std::abs(sig(y[1].data()[i]) -
                                      sig(y[0].data()[i]) * sig(esmm.cvr_logits().data()[i])));
   }
-  expect("esmm: pCTCVR = pCTR * pCVR on test impressions", worst < 1e-6);
+  check_true("esmm: pCTCVR = pCTR * pCVR on test impressions", worst < 1e-6);
 }
 
 // ---- 5. The income survey ----
@@ -483,20 +481,11 @@ int main(int argc, char** argv) {
   std::string income_csv = argc > 1 ? argv[1] : "";
   if (income_csv.empty() && std::getenv("TINYREC_INCOME_CSV"))
     income_csv = std::getenv("TINYREC_INCOME_CSV");
-  try {
+  return tinyrec::tutorial::run([&] {
     relatedness();
     architectures();
     correlation_experiment();
     esmm_selection_bias();
     income(income_csv);
-  } catch (const std::exception& e) {
-    std::printf("error: %s\n", e.what());
-    return 1;
-  }
-  if (failures) {
-    std::printf("\n%d demonstration(s) did not go as described\n", failures);
-    return 1;
-  }
-  std::printf("\nall checks passed\n");
-  return 0;
+  });
 }

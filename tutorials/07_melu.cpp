@@ -15,25 +15,15 @@
 #include "cli/svg_plot.hpp"
 #include "models/meta_task.hpp"
 #include "models/trainer.hpp"
+#include "tutorials/checks.hpp"
 
 namespace {
 
+using tinyrec::tutorial::check;
+using tinyrec::tutorial::check_true;
+
 using namespace tinyrec;
 using nlohmann::json;
-
-int failures = 0;
-
-void check(const std::string& what, double got, double want, double tol) {
-  const bool ok = std::abs(got - want) <= tol;
-  std::printf("  %-52s %10.6g   expected %10.6g   %s\n", what.c_str(), got, want,
-              ok ? "ok" : "MISMATCH");
-  if (!ok) ++failures;
-}
-
-void check_true(const std::string& what, bool ok) {
-  std::printf("  %-52s %s\n", what.c_str(), ok ? "ok" : "FAILED");
-  if (!ok) ++failures;
-}
 
 // Part 1. ŷ = θ·x with loss (θx − y)². Support (x, y) = (2, 3), query (1, 2), θ = 0.5, β = 0.1:
 //   ∇L_S(θ) = 2x(θx − y) = −8,  θ' = θ − β·(−8) = 1.3,
@@ -92,54 +82,56 @@ Result train(const std::string& name, const json& task_options) {
 }  // namespace
 
 int main() {
-  by_hand();
+  return tinyrec::tutorial::run([&] {
+    by_hand();
 
-  std::printf("\n2. Synthetic cold-start users (2000 users, 500 of them never seen in training)\n");
-  std::vector<Result> results;
-  // Trained on every rating of the training users with no local update: the global model
-  // ("before") and, adapted at test time with the same local step as MeLU's, fine-tuning
-  // ("after"). --local-steps 0 trains the same model.
-  results.push_back(train("fine-tuning (1 step, beta 0.05)", {{"training", "global"}}));
-  results.push_back(train("FOMAML (1 step, beta 0.05)", {{"first_order", true}}));
-  results.push_back(train("MeLU, second order (1 step, beta 0.05)", json::object()));
-  const json& g = results[0].metrics.at("before");
-  std::printf("  %-34s MAE %.4f  RMSE %.4f  nDCG@3 %.4f\n", "global model (no local update)",
-              g.at("mae").get<double>(), g.at("rmse").get<double>(), g.at("ndcg@3").get<double>());
+    std::printf(
+        "\n2. Synthetic cold-start users (2000 users, 500 of them never seen in training)\n");
+    std::vector<Result> results;
+    // Trained on every rating of the training users with no local update: the global model
+    // ("before") and, adapted at test time with the same local step as MeLU's, fine-tuning
+    // ("after"). --local-steps 0 trains the same model.
+    results.push_back(train("fine-tuning (1 step, beta 0.05)", {{"training", "global"}}));
+    results.push_back(train("FOMAML (1 step, beta 0.05)", {{"first_order", true}}));
+    results.push_back(train("MeLU, second order (1 step, beta 0.05)", json::object()));
+    const json& g = results[0].metrics.at("before");
+    std::printf("  %-34s MAE %.4f  RMSE %.4f  nDCG@3 %.4f\n", "global model (no local update)",
+                g.at("mae").get<double>(), g.at("rmse").get<double>(),
+                g.at("ndcg@3").get<double>());
 
-  std::printf("\n3. MAE on the test users' query sets against local steps at test time\n  %-40s",
-              "model \\ steps");
-  for (size_t k = 0; k <= kMaxSteps; ++k) std::printf(" %7zu", k);
-  std::printf("\n");
-  std::vector<cli::Series> series;
-  for (const Result& r : results) {
-    std::printf("  %-40s", r.name.c_str());
-    cli::Series s{r.name, {}, {}};
-    for (size_t k = 0; k <= kMaxSteps; ++k) {
-      std::printf(" %7.4f", r.mae_by_steps[k]);
-      // FOMAML's global model alone is far off (see the tutorial); a point above 1.5 would squash
-      // every other line, so it is left out of the plot (NaN breaks the line there).
-      const double mae = r.mae_by_steps[k];
-      s.x.push_back(double(k));
-      s.y.push_back(mae > 1.5 ? std::nan("") : mae);
-      if (mae > 1.5) s.label += " (" + std::to_string(k) + " steps off the chart)";
-    }
+    std::printf("\n3. MAE on the test users' query sets against local steps at test time\n  %-40s",
+                "model \\ steps");
+    for (size_t k = 0; k <= kMaxSteps; ++k) std::printf(" %7zu", k);
     std::printf("\n");
-    series.push_back(s);
-  }
-  cli::write_svg_line_plot("07_melu_steps.svg",
-                           {"MAE of cold-start users after k local steps (synthetic)",
-                            "local steps at test time", "MAE"},
-                           series);
-  std::printf("  wrote 07_melu_steps.svg\n");
+    std::vector<cli::Series> series;
+    for (const Result& r : results) {
+      std::printf("  %-40s", r.name.c_str());
+      cli::Series s{r.name, {}, {}};
+      for (size_t k = 0; k <= kMaxSteps; ++k) {
+        std::printf(" %7.4f", r.mae_by_steps[k]);
+        // FOMAML's global model alone is far off (see the tutorial); a point above 1.5 would squash
+        // every other line, so it is left out of the plot (NaN breaks the line there).
+        const double mae = r.mae_by_steps[k];
+        s.x.push_back(double(k));
+        s.y.push_back(mae > 1.5 ? std::nan("") : mae);
+        if (mae > 1.5) s.label += " (" + std::to_string(k) + " steps off the chart)";
+      }
+      std::printf("\n");
+      series.push_back(s);
+    }
+    cli::write_svg_line_plot("07_melu_steps.svg",
+                             {"MAE of cold-start users after k local steps (synthetic)",
+                              "local steps at test time", "MAE"},
+                             series);
+    std::printf("  wrote 07_melu_steps.svg\n");
 
-  std::printf("\n4. The paper's claim\n");
-  const double global = results[0].metrics.at("before").at("mae").get<double>();
-  const double tuned = results[0].metrics.at("after").at("mae").get<double>();
-  const double fomaml = results[1].metrics.at("after").at("mae").get<double>();
-  const double melu = results[2].metrics.at("after").at("mae").get<double>();
-  check_true("MeLU's MAE is below the global model's by > 0.1", melu < global - 0.1);
-  check_true("MeLU's MAE is below fine-tuning's", melu < tuned);
-  check_true("MeLU's MAE is below FOMAML's", melu < fomaml);
-  std::printf("\n%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed");
-  return failures ? 1 : 0;
+    std::printf("\n4. The paper's claim\n");
+    const double global = results[0].metrics.at("before").at("mae").get<double>();
+    const double tuned = results[0].metrics.at("after").at("mae").get<double>();
+    const double fomaml = results[1].metrics.at("after").at("mae").get<double>();
+    const double melu = results[2].metrics.at("after").at("mae").get<double>();
+    check_true("MeLU's MAE is below the global model's by > 0.1", melu < global - 0.1);
+    check_true("MeLU's MAE is below fine-tuning's", melu < tuned);
+    check_true("MeLU's MAE is below FOMAML's", melu < fomaml);
+  });
 }

@@ -15,25 +15,15 @@
 #include "models/next_item_task.hpp"
 #include "models/stamp.hpp"
 #include "models/trainer.hpp"
+#include "tutorials/checks.hpp"
 
 namespace {
 
+using tinyrec::tutorial::check;
+using tinyrec::tutorial::check_true;
+
 using namespace tinyrec;
 using nlohmann::json;
-
-int failures = 0;
-
-void check(const std::string& what, double got, double want, double tol) {
-  const bool ok = std::abs(got - want) <= tol;
-  std::printf("  %-46s %12.6g   expected %12.6g   %s\n", what.c_str(), got, want,
-              ok ? "ok" : "MISMATCH");
-  if (!ok) ++failures;
-}
-
-void check_true(const std::string& what, bool ok) {
-  std::printf("  %-46s %s\n", what.c_str(), ok ? "ok" : "FAILED");
-  if (!ok) ++failures;
-}
 
 // ---- Step 1: the data, and the two baselines ----
 
@@ -205,7 +195,7 @@ double at(const json& m, const char* key) {
 
 int main() {
   tinyrec::tune_allocator();  // a training program's choice: see autograd/tensor.hpp
-  try {
+  return tinyrec::tutorial::run([&] {
     models::NextItemTask task(data::make_session_synthetic(data::SessionSyntheticConfig{}),
                               models::NextItemOptions{});
     const json baselines = {
@@ -237,10 +227,5 @@ int main() {
     check_true("STAMP above STMP on MRR@20", at(stamp, "mrr@20") > at(stmp, "mrr@20"));
     check_true("STAMP far above popularity on Recall@20",
                at(stamp, "recall@20") > at(baselines.at("popularity"), "recall@20") + 0.2);
-  } catch (const std::exception& e) {
-    std::printf("error: %s\n", e.what());
-    return 1;
-  }
-  std::printf("\n%s\n", failures == 0 ? "all checks passed" : "SOME CHECKS FAILED");
-  return failures == 0 ? 0 : 1;
+  });
 }
