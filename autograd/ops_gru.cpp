@@ -311,8 +311,7 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
   for (size_t i = 0; i < b; ++i)
     for (size_t t = 0; t < l; ++t)
       vec::copy_row(s->xt.get() + (t * b + i) * d, xv + (i * l + t) * d, d);
-  const std::unique_ptr<T[]> proj(new T[l * 3 * tile]);
-  gemm(false, false, l * b, 3 * n, d, s->xt.get(), d, w.data(), 3 * n, T(0), proj.get(), 3 * n);
+  std::vector<T> proj(3 * tile);  // x_t·W of the current step
   const T* m = mask.defined() ? mask.data() : nullptr;
   const T* a = mix != GruMix::gru ? scores.data() : nullptr;
   std::vector<T> zero_bias;
@@ -323,7 +322,7 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
     const T* hp = s->hs.get() + t * tile;
     T* hn = s->hs.get() + (t + 1) * tile;
     T* rh = s->rh.get() + t * tile;
-    const T* pt = proj.get() + t * 3 * tile;
+    T* pt = proj.data();
     const StepKind kind = s->kinds[t];
     auto padded = [&](size_t i) { return kind == StepKind::mixed && m[i * l + t] == T(0); };
     if (kind == StepKind::all_padded) {
@@ -332,6 +331,7 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
       continue;
     }
     // [u_t, r_t] = σ(h_{t−1}·U_g + x_t·W[:, :2H] + b[:2H])
+    gemm(false, false, b, 3 * n, d, s->xt.get() + t * b * d, d, w.data(), 3 * n, T(0), pt, 3 * n);
     T* ur = s->ur.get() + t * 2 * tile;
     gemm(false, false, b, 2 * n, n, hp, n, ug.data(), 2 * n, T(0), ur, 2 * n);
     for (size_t i = 0; i < b; ++i) {
@@ -397,11 +397,22 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
     const std::unique_ptr<T[]> ugt = transposed(ug.data(), n, 2 * n);
     std::vector<T> dh(gt.get() + l * tile, gt.get() + (l + 1) * tile), dhp(tile), drh(tile);
     std::unique_ptr<T[]> dp(new T[l * 3 * tile]);  // ∂L/∂P, time-major [L, B, 3H]
+    // ∂L/∂x_t = dP_t·Wᵀ step by step, written in place into the rows of x's gradient.
+    Tensor<T> dx;
+    T* dxv = nullptr;
+    std::unique_ptr<T[]> wt;
+    if (wants_grad(x)) {
+      dx = Tensor<T>::empty(x.shape());
+      dxv = dx.data();
+      wt = transposed(w.data(), d, 3 * n);
+    }
     for (size_t t = l; t-- > 0;) {
       T* dpt = dp.get() + t * 3 * tile;
       const StepKind kind = s->kinds[t];
       if (kind == StepKind::all_padded) {  // h_t = h_{t−1} and the output row is 0
         std::fill(dpt, dpt + 3 * tile, T(0));
+        if (dxv)
+          for (size_t i = 0; i < b; ++i) std::fill_n(dxv + (i * l + t) * d, d, T(0));
         continue;
       }
       auto padded = [&](size_t i) { return kind == StepKind::mixed && m[i * l + t] == T(0); };
@@ -439,6 +450,7 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
       }
       // and through U_g: dh_{t−1} += [dP_u, dP_r]·U_gᵀ
       gemm(false, false, b, n, 2 * n, dpt, 3 * n, ugt.get(), n, T(1), dhp.data(), n);
+      if (dxv) gemm(false, false, b, d, 3 * n, dpt, 3 * n, wt.get(), d, T(0), dxv + t * d, l * d);
       dh.swap(dhp);
     }
     // Each weight's gradient in one gemm over all L·B rows (skipped steps and padded rows hold
@@ -467,16 +479,7 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
       }
       accumulate(bias, dg);
     }
-    if (wants_grad(x)) {  // dX = dP·Wᵀ, time-major, then back to [B, L, D]
-      const std::unique_ptr<T[]> dxt(new T[l * b * d]);
-      gemm(false, true, l * b, d, 3 * n, dp.get(), 3 * n, w.data(), 3 * n, T(0), dxt.get(), d);
-      Tensor<T> dx = Tensor<T>::empty(x.shape());
-      T* dv = dx.data();
-      for (size_t i = 0; i < b; ++i)
-        for (size_t t = 0; t < l; ++t)
-          vec::copy_row(dv + (i * l + t) * d, dxt.get() + (t * b + i) * d, d);
-      accumulate(x, dx);
-    }
+    if (dxv) accumulate(x, dx);
     if (want_a) accumulate(sc, da);
   });
   return out;
