@@ -43,7 +43,6 @@ using vec::exp1;
 using vec::exp8;
 using vec::F8;
 using vec::load8;
-using vec::splat;
 using vec::store8;
 
 // log Σ_k e^{x_k} of one row, shifted by its maximum so nothing overflows. Float rows run in
@@ -58,9 +57,9 @@ double log_sum_exp(const double* x, size_t c) {
 
 float log_sum_exp(const float* x, size_t c) {
   size_t k = 0;
-  F8 lanes = splat(x[0]);
+  F8 lanes = F8{} + x[0], v;
   for (; k + 8 <= c; k += 8) {
-    const F8 v = load8(x + k);
+    load8(v, x + k);
     lanes = v > lanes ? v : lanes;
   }
   float hi = x[0];
@@ -69,9 +68,13 @@ float log_sum_exp(const float* x, size_t c) {
   double total = 0;
   k = 0;
   while (k + 8 <= c) {
-    F8 block = splat(0.0f);
-    for (size_t stop = std::min(c - c % 8, k + 512); k < stop; k += 8)
-      block += exp8(load8(x + k) - hi);
+    F8 block = F8{};
+    for (size_t stop = std::min(c - c % 8, k + 512); k < stop; k += 8) {
+      load8(v, x + k);
+      v = v - hi;
+      exp8(v);
+      block += v;
+    }
     for (int j = 0; j < 8; ++j) total += double(block[j]);
   }
   for (; k < c; ++k) total += double(exp1(x[k] - hi));
@@ -85,7 +88,13 @@ void scaled_softmax(const double* x, double shift, double scale, double* g, size
 
 void scaled_softmax(const float* x, float shift, float scale, float* g, size_t c) {
   size_t k = 0;
-  for (; k + 8 <= c; k += 8) store8(g + k, exp8(load8(x + k) - shift) * scale);
+  F8 v;
+  for (; k + 8 <= c; k += 8) {
+    load8(v, x + k);
+    v = v - shift;
+    exp8(v);
+    store8(g + k, v * scale);
+  }
   for (; k < c; ++k) g[k] = exp1(x[k] - shift) * scale;
 }
 

@@ -14,19 +14,15 @@
 
 namespace tinyrec::vec {
 
-// GCC's vector extensions.
+// GCC's vector extensions. Vectors are passed by reference and transformed in place: a 32-byte
+// vector passed or returned by value draws GCC's ABI warning (-Wpsabi) in a build without AVX.
 using F8 = float __attribute__((vector_size(32)));
 using I8 = int32_t __attribute__((vector_size(32)));
 
-inline F8 splat(float v) {
-  return F8{} + v;
-}
-inline F8 load8(const float* p) {
-  F8 v;
+inline void load8(F8& v, const float* p) {
   std::memcpy(&v, p, sizeof v);
-  return v;
 }
-inline void store8(float* p, F8 v) {
+inline void store8(float* p, const F8& v) {
   std::memcpy(p, &v, sizeof v);
 }
 
@@ -34,16 +30,17 @@ inline void store8(float* p, F8 v) {
 // polynomial, 2^n through the exponent bits; relative error below 1e-7. Arguments below −87.3 give
 // the smallest normal float, not 0 (in a softmax sum that is nothing next to the row's maximum,
 // which contributes e^0 = 1); above 88.7 they give e^88.7, not infinity.
-inline F8 exp8(F8 x) {
-  x = x < splat(-87.3f) ? splat(-87.3f) : x;
-  x = x > splat(88.7f) ? splat(88.7f) : x;
+inline void exp8(F8& x) {
+  const F8 lo = F8{} - 87.3f, hi = F8{} + 88.7f;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
   const F8 t = x * 1.44269504088896341f + 0.5f;
   I8 n = __builtin_convertvector(t, I8);  // truncation; one less where that rounded up: floor
   n += __builtin_convertvector(n, F8) > t;
   const F8 nf = __builtin_convertvector(n, F8);
   F8 r = x - nf * 0.693359375f;
   r = r + nf * 2.12194440e-4f;
-  F8 p = splat(1.9875691500e-4f);
+  F8 p = F8{} + 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
@@ -53,7 +50,7 @@ inline F8 exp8(F8 x) {
   const I8 bits = (n + 127) << 23;
   F8 scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  return y * scale;
+  x = y * scale;
 }
 
 inline float exp1(float x) {
@@ -76,27 +73,33 @@ inline float exp1(float x) {
 
 // σ(x) = 1 / (1 + e^−x). The argument is kept within ±80 so that neither the exp saturates nor the
 // result falls into the denormals (slow on some cores): σ(−80) ≈ 1.8e-35 instead of ≈ 0.
-inline F8 sigmoid8(F8 x) {
-  x = x < splat(-80.0f) ? splat(-80.0f) : x;
-  x = x > splat(80.0f) ? splat(80.0f) : x;
-  return 1.0f / (1.0f + exp8(-x));
+inline void sigmoid8(F8& x) {
+  const F8 lo = F8{} - 80.0f, hi = F8{} + 80.0f;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  F8 e = -x;
+  exp8(e);
+  x = 1.0f / (1.0f + e);
 }
 
 // tanh(x): near 0 the odd polynomial x + x³·P(x²) of Cephes' tanhf (|x| < 0.625, where
 // 1 − 2/(e^{2x} + 1) would lose the relative precision of small results), elsewhere
 // sign(x)·(1 − 2/(e^{2|x|} + 1)). Both are computed and one is selected: no branch.
-inline F8 tanh8(F8 x) {
-  const F8 ax = x < splat(0.0f) ? -x : x;
+inline void tanh8(F8& x) {
+  const F8 zero = F8{}, near = F8{} + 0.625f;
+  const F8 ax = x < zero ? -x : x;
   const F8 s = x * x;
-  F8 p = splat(-5.70498872745e-3f);
+  F8 p = F8{} - 5.70498872745e-3f;
   p = p * s + 2.06390887954e-2f;
   p = p * s - 5.37397155531e-2f;
   p = p * s + 1.33314422036e-1f;
   p = p * s - 3.33332819422e-1f;
   const F8 small = p * s * x + x;
-  const F8 big = 1.0f - 2.0f / (exp8(ax + ax) + 1.0f);  // |tanh|; e^{2|x|} saturates to 1 − 0
-  const F8 signed_big = x < splat(0.0f) ? -big : big;
-  return ax < splat(0.625f) ? small : signed_big;
+  F8 e = ax + ax;
+  exp8(e);
+  const F8 big = 1.0f - 2.0f / (e + 1.0f);  // |tanh|; e^{2|x|} saturates to 1 − 0
+  const F8 signed_big = x < zero ? -big : big;
+  x = ax < near ? small : signed_big;
 }
 
 // z = σ(z + p + q) and z = tanh(z + p + q) over n elements: a gate's pre-activation is the sum of
@@ -105,18 +108,29 @@ inline F8 tanh8(F8 x) {
 // the others are stored: the overlap gets the same values twice, and no element runs scalar.
 template <class F>
 inline void map_sum(float* z, const float* p, const float* q, size_t n, F f8) {
+  F8 a, b, c;
   if (n < 8) {
     float in[8] = {}, pp[8] = {}, qq[8] = {};
     std::memcpy(in, z, n * sizeof(float));
     std::memcpy(pp, p, n * sizeof(float));
     std::memcpy(qq, q, n * sizeof(float));
-    store8(in, f8(load8(in) + load8(pp) + load8(qq)));
+    load8(a, in), load8(b, pp), load8(c, qq);
+    a = a + b + c;
+    f8(a);
+    store8(in, a);
     std::memcpy(z, in, n * sizeof(float));
     return;
   }
-  const F8 last = f8(load8(z + n - 8) + load8(p + n - 8) + load8(q + n - 8));
-  for (size_t i = 0; i + 8 <= n; i += 8)
-    store8(z + i, f8(load8(z + i) + load8(p + i) + load8(q + i)));
+  F8 last;
+  load8(last, z + n - 8), load8(b, p + n - 8), load8(c, q + n - 8);
+  last = last + b + c;
+  f8(last);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    load8(a, z + i), load8(b, p + i), load8(c, q + i);
+    a = a + b + c;
+    f8(a);
+    store8(z + i, a);
+  }
   store8(z + n - 8, last);
 }
 inline void sigmoid_sum(float* z, const float* p, const float* q, size_t n) {
@@ -139,8 +153,12 @@ inline void copy_row(float* dst, const float* src, size_t n) {
     for (size_t i = 0; i < n; ++i) dst[i] = src[i];
     return;
   }
-  const F8 last = load8(src + n - 8);
-  for (size_t i = 0; i + 8 <= n; i += 8) store8(dst + i, load8(src + i));
+  F8 v, last;
+  load8(last, src + n - 8);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    load8(v, src + i);
+    store8(dst + i, v);
+  }
   store8(dst + n - 8, last);
 }
 inline void copy_row(double* dst, const double* src, size_t n) {
