@@ -166,6 +166,35 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const Ids& targets);
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target);
 
+// ---- the fused recurrence of DIEN's GRUs (ops_gru.cpp) ----
+// How a step mixes the state h with the candidate h̃ (u the update gate, a the step's score):
+//   gru            h' = (1 − u)·h + u·h̃                         (nn::GRU, and AIGRU)
+//   augru          h' = (1 − a·u)·h + a·u·h̃                     (the paper's AUGRU)
+//   augru_vecatt   h' = (1 − a)·u·h + (1 − (1 − a)·u)·h̃         (the DIEN authors' VecAttGRUCell)
+//   agru           h' = (1 − a)·h + a·h̃                         (AGRU: u unused)
+enum class GruMix { gru, augru, augru_vecatt, agru };
+
+// The recurrence of nn::GRUCell over a whole padded sequence as one op (nn/gru.hpp has the
+// equations, and the composed reference it must match): from h_0 = 0, at each step t
+//   [u_t, r_t] = σ(x_t·W[:, :2H] + b[:2H] + h_{t−1}·U_g),
+//   h̃_t = tanh(x_t·W[:, 2H:] + b[2H:] + (r_t ⊙ h_{t−1})·U_h),
+// then h_t by `mix` where mask[b, t] != 0, and h_t = h_{t−1} (exactly) where it is 0.
+// x [B, L, D]; input_weight W [D, 3H] and input_bias b [3H] (undefined: none), applied to every
+// step in one gemm; recurrent_gates U_g [H, 2H]; recurrent_candidate U_h [H, H]; mask [B, L] of
+// 0/1, a constant (undefined: every step real); scores a [B, L], required by every mix but gru
+// (which ignores them).
+// Returns [B, L + 1, H]: row t < L holds h_t at real steps and exactly 0 at padded ones, row L the
+// final state (each row's state after its last real step).
+// One tape entry. The first-order backward runs backpropagation through time in one loop over
+// buffers the forward kept, two small gemms per step, and one gemm per weight over all steps. A
+// recorded backward (create_graph) recomputes the steps from differentiable ops instead, so the op
+// has derivatives of every order.
+template <class T>
+Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
+                         const Tensor<T>& input_bias, const Tensor<T>& recurrent_gates,
+                         const Tensor<T>& recurrent_candidate, const Tensor<T>& mask,
+                         const Tensor<T>& scores, GruMix mix);
+
 // ---- operators ----
 template <class T>
 Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) {

@@ -8,6 +8,7 @@
 
 #include "autograd/elementwise.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/vec_math.hpp"
 
 namespace tinyrec {
 
@@ -38,66 +39,11 @@ Tensor<T> bce_with_logits(const Tensor<T>& logits, const Tensor<T>& targets) {
 
 namespace {
 
-// e^x for float, as a branch-free polynomial (the Cephes expf scheme: x = n·ln 2 + r with
-// |r| <= ln 2 / 2, e^r by a degree-6 polynomial, 2^n through the exponent bits); relative error
-// below 1e-7. Arguments below −87.3 give the smallest normal float, not 0: in a softmax sum that is
-// nothing next to the row's maximum, which contributes e^0 = 1. Written once over 8-lane vectors
-// (GCC's vector extensions: AVX2 registers, or SSE pairs on older machines) and once for a lone
-// float; both give the same bits.
-using F8 = float __attribute__((vector_size(32)));
-using I8 = int32_t __attribute__((vector_size(32)));
-
-inline F8 splat(float v) {
-  return F8{} + v;
-}
-inline F8 load8(const float* p) {
-  F8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store8(float* p, F8 v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-inline F8 exp8(F8 x) {
-  x = x < splat(-87.3f) ? splat(-87.3f) : x;
-  x = x > splat(88.7f) ? splat(88.7f) : x;
-  const F8 t = x * 1.44269504088896341f + 0.5f;
-  I8 n = __builtin_convertvector(t, I8);  // truncation; one less where that rounded up: floor
-  n += __builtin_convertvector(n, F8) > t;
-  const F8 nf = __builtin_convertvector(n, F8);
-  F8 r = x - nf * 0.693359375f;
-  r = r + nf * 2.12194440e-4f;
-  F8 p = splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const F8 y = p * r * r + r + 1.0f;
-  const I8 bits = (n + 127) << 23;
-  F8 scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return y * scale;
-}
-
-inline float exp_kernel(float x) {
-  x = std::min(std::max(x, -87.3f), 88.7f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  float r = x - n * 0.693359375f;
-  r = r + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float y = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return y * scale;
-}
+using vec::exp1;
+using vec::exp8;
+using vec::F8;
+using vec::load8;
+using vec::store8;
 
 // log Σ_k e^{x_k} of one row, shifted by its maximum so nothing overflows. Float rows run in
 // vectors, the sum in blocks of 512 terms added into a double, so 40,000 terms lose nothing to
@@ -111,9 +57,9 @@ double log_sum_exp(const double* x, size_t c) {
 
 float log_sum_exp(const float* x, size_t c) {
   size_t k = 0;
-  F8 lanes = splat(x[0]);
+  F8 lanes = F8{} + x[0], v;
   for (; k + 8 <= c; k += 8) {
-    const F8 v = load8(x + k);
+    load8(v, x + k);
     lanes = v > lanes ? v : lanes;
   }
   float hi = x[0];
@@ -122,12 +68,16 @@ float log_sum_exp(const float* x, size_t c) {
   double total = 0;
   k = 0;
   while (k + 8 <= c) {
-    F8 block = splat(0.0f);
-    for (size_t stop = std::min(c - c % 8, k + 512); k < stop; k += 8)
-      block += exp8(load8(x + k) - hi);
+    F8 block = F8{};
+    for (size_t stop = std::min(c - c % 8, k + 512); k < stop; k += 8) {
+      load8(v, x + k);
+      v = v - hi;
+      exp8(v);
+      block += v;
+    }
     for (int j = 0; j < 8; ++j) total += double(block[j]);
   }
-  for (; k < c; ++k) total += double(exp_kernel(x[k] - hi));
+  for (; k < c; ++k) total += double(exp1(x[k] - hi));
   return float(double(hi) + std::log(total));
 }
 
@@ -138,8 +88,14 @@ void scaled_softmax(const double* x, double shift, double scale, double* g, size
 
 void scaled_softmax(const float* x, float shift, float scale, float* g, size_t c) {
   size_t k = 0;
-  for (; k + 8 <= c; k += 8) store8(g + k, exp8(load8(x + k) - shift) * scale);
-  for (; k < c; ++k) g[k] = exp_kernel(x[k] - shift) * scale;
+  F8 v;
+  for (; k + 8 <= c; k += 8) {
+    load8(v, x + k);
+    v = v - shift;
+    exp8(v);
+    store8(g + k, v * scale);
+  }
+  for (; k < c; ++k) g[k] = exp1(x[k] - shift) * scale;
 }
 
 }  // namespace

@@ -45,6 +45,8 @@ cpu+=" (family $(grep -m1 'cpu family' /proc/cpuinfo | sed 's/.*: //'),"
 cpu+=" model $(grep -m1 '^model\s*:' /proc/cpuinfo | sed 's/.*: //'))"
 cores="$(grep -c '^processor' /proc/cpuinfo)"  # not nproc: it obeys OMP_NUM_THREADS
 isa="generic x86-64 (TINYREC_NATIVE=OFF)"
+flags="$(sed -n 's/^CMAKE_CXX_FLAGS:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)"
+if [[ "$flags" == *-march=* ]]; then isa="TINYREC_NATIVE=OFF, CMAKE_CXX_FLAGS=$flags"; fi
 if grep -q '^TINYREC_NATIVE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
   cxx="$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")"
   macros="$("${cxx:-c++}" -march=native -dM -E -x c++ /dev/null 2>/dev/null || true)"

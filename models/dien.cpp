@@ -29,6 +29,15 @@ void check(const CtrConfig& c) {
         " for the inner-product auxiliary loss and the DIN attention");
 }
 
+// ⟨x_t, y_t⟩ of [B, L, D] pairs -> [B, L]: the product summed over D as a product with a column of
+// ones, so both directions are one gemm (the generic reduction over the last axis walks an index
+// per element, and this runs twice per step over [B, L − 1, D]).
+template <class T>
+Tensor<T> inner_products(const Tensor<T>& x, const Tensor<T>& y) {
+  const size_t b = x.shape()[0], l = x.shape()[1], d = x.shape()[2];
+  return reshape(matmul(x * y, Tensor<T>::ones(Shape{d, 1})), Shape{b, l});
+}
+
 std::vector<size_t> with_logit(std::vector<size_t> sizes) {
   sizes.push_back(1);
   return sizes;
@@ -96,8 +105,8 @@ Tensor<T> DIEN<T>::auxiliary_loss(const data::CtrBatch& b) {
     pos = sum(aux_net_->forward(concat<T>({h, next}, -1)), {2});
     neg = sum(aux_net_->forward(concat<T>({h, negative}, -1)), {2});
   } else {
-    pos = sum(h * next, {2});  // ⟨h_t, e_{t+1}⟩, [B, L−1]
-    neg = sum(h * negative, {2});
+    pos = inner_products(h, next);  // ⟨h_t, e_{t+1}⟩, [B, L−1]
+    neg = inner_products(h, negative);
   }
   Tensor<T> log_likelihood = (logsigmoid(pos) + logsigmoid(-neg)) * m;
   return -sum(log_likelihood) / clamp(sum(m), T(1), T(1e30));

@@ -84,6 +84,14 @@ Tensor<T> recur(GRUCell<T>& cell, const Tensor<T>& x, const Tensor<T>& mask, con
   return h;
 }
 
+// The fused recurrence (autograd/ops_gru.cpp) with the cell's parameters.
+template <class T>
+Tensor<T> fused(const GRUCell<T>& cell, const Tensor<T>& x, const Tensor<T>& mask,
+                const Tensor<T>& scores, GruMix mix) {
+  return gru_recurrence(x, cell.input_weight(), cell.input_bias(), cell.recurrent_gates_weight(),
+                        cell.recurrent_candidate_weight(), mask, scores, mix);
+}
+
 }  // namespace
 
 // ---- GRUCell ----
@@ -148,6 +156,15 @@ GRUOutput<T> GRU<T>::forward(const Tensor<T>& x, const Tensor<T>& mask) {
   check_sequence("GRU" + sizes_str(input_size(), hidden_size()), input_size(), x, mask);
   const size_t b = x.shape()[0], l = x.shape()[1], n = hidden_size();
   if (l == 0) return {Tensor<T>::zeros(Shape{b, 0, n}), Tensor<T>::zeros(Shape{b, n})};
+  const Tensor<T> all = fused(cell_, x, mask, {}, GruMix::gru);  // [B, L + 1, H]
+  return {slice(all, 1, 0, l), reshape(slice(all, 1, l, l + 1), Shape{b, n})};
+}
+
+template <class T>
+GRUOutput<T> GRU<T>::forward_composed(const Tensor<T>& x, const Tensor<T>& mask) {
+  check_sequence("GRU" + sizes_str(input_size(), hidden_size()), input_size(), x, mask);
+  const size_t b = x.shape()[0], l = x.shape()[1], n = hidden_size();
+  if (l == 0) return {Tensor<T>::zeros(Shape{b, 0, n}), Tensor<T>::zeros(Shape{b, n})};
   std::vector<Tensor<T>> hs;
   hs.reserve(l);
   auto step = [](size_t, const Tensor<T>& h, const typename GRUCell<T>::Gates& g) {
@@ -194,7 +211,7 @@ AttentionGRU<T>::AttentionGRU(size_t input_size, size_t hidden_size, std::mt1993
 }
 
 template <class T>
-Tensor<T> AttentionGRU<T>::forward(const Tensor<T>& x, const Tensor<T>& scores,
+std::string AttentionGRU<T>::check(const Tensor<T>& x, const Tensor<T>& scores,
                                    const Tensor<T>& mask) {
   const std::string who = "AttentionGRU(" + std::to_string(input_size()) + ", " +
                           std::to_string(hidden_size()) + ", " + attention_gru_kind_name(kind_) +
@@ -204,6 +221,31 @@ Tensor<T> AttentionGRU<T>::forward(const Tensor<T>& x, const Tensor<T>& scores,
   if (scores.shape() != Shape{b, l})
     throw std::invalid_argument(who + ": scores " + shape_str(scores.shape()) +
                                 " must be [B, L] = " + shape_str(Shape{b, l}));
+  return who;
+}
+
+template <class T>
+Tensor<T> AttentionGRU<T>::forward(const Tensor<T>& x, const Tensor<T>& scores,
+                                   const Tensor<T>& mask) {
+  check(x, scores, mask);
+  const size_t b = x.shape()[0], l = x.shape()[1];
+  if (l == 0) return Tensor<T>::zeros(Shape{b, hidden_size()});
+  const GruMix mix = kind_ == AttentionGRUKind::augru          ? GruMix::augru
+                     : kind_ == AttentionGRUKind::augru_vecatt ? GruMix::augru_vecatt
+                     : kind_ == AttentionGRUKind::agru         ? GruMix::agru
+                                                               : GruMix::gru;
+  // AIGRU: x'_t = a_t·x_t into the plain GRU
+  const Tensor<T> input =
+      kind_ == AttentionGRUKind::aigru ? x * reshape(scores, Shape{b, l, 1}) : x;
+  const Tensor<T> all = fused(cell_, input, mask, mix == GruMix::gru ? Tensor<T>() : scores, mix);
+  return reshape(slice(all, 1, l, l + 1), Shape{b, hidden_size()});  // h'(T)
+}
+
+template <class T>
+Tensor<T> AttentionGRU<T>::forward_composed(const Tensor<T>& x, const Tensor<T>& scores,
+                                            const Tensor<T>& mask) {
+  check(x, scores, mask);
+  const size_t b = x.shape()[0], l = x.shape()[1];
   if (l == 0) return Tensor<T>::zeros(Shape{b, hidden_size()});
   using Gates = typename GRUCell<T>::Gates;
   const Tensor<T> a = reshape(scores, Shape{b, l, 1});

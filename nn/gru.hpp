@@ -57,6 +57,11 @@ class GRUCell : public Module<T> {
 
   size_t input_size() const { return input_size_; }
   size_t hidden_size() const { return hidden_size_; }
+  // W [D, 3H], b [3H], U_u | U_r [H, 2H] and U_h [H, H], for the fused recurrence (gru_recurrence).
+  const Tensor<T>& input_weight() const { return input_.weight(); }
+  const Tensor<T>& input_bias() const { return input_.bias(); }
+  const Tensor<T>& recurrent_gates_weight() const { return recurrent_gates_.weight(); }
+  const Tensor<T>& recurrent_candidate_weight() const { return recurrent_candidate_.weight(); }
 
  private:
   size_t input_size_, hidden_size_;
@@ -74,12 +79,19 @@ struct GRUOutput {
 // h_0 = 0, then the cell over t = 0..L−1, except that a padded step keeps the state:
 // h_t = m_t·h_new + (1 − m_t)·h_{t−1}, computed as a select so it is exact. Its parameters are the
 // cell's, under "cell." ("cell.input.weight", ...).
+//
+// Two implementations of the same function. forward_composed is the recurrence written out from
+// the cell's ops, step by step (the readable form, and the reference of the tests); forward runs
+// the fused op gru_recurrence (autograd/ops_gru.cpp): one tape entry for all L steps, the
+// backward through time in one loop, several times faster. They agree to rounding (1e-12 in
+// float64; float32 differs in the last digits, the fused σ and tanh being vectorised).
 template <class T>
 class GRU : public Module<T> {
  public:
   GRU(size_t input_size, size_t hidden_size, std::mt19937_64& rng);
   // x [B, L, D], mask [B, L] of 0/1 (undefined = every step real).
   GRUOutput<T> forward(const Tensor<T>& x, const Tensor<T>& mask = {});
+  GRUOutput<T> forward_composed(const Tensor<T>& x, const Tensor<T>& mask = {});
   GRUCell<T>& cell() { return cell_; }
   size_t input_size() const { return cell_.input_size(); }
   size_t hidden_size() const { return cell_.hidden_size(); }
@@ -108,7 +120,8 @@ AttentionGRUKind parse_attention_gru_kind(const std::string& name);
 std::string attention_gru_kind_name(AttentionGRUKind kind);
 
 // Runs like GRU (h'_0 = 0, padded steps keep the state) and returns the final state [B, H]: DIEN's
-// h'(T), the evolved interest fed to the MLP. Parameters under "cell." as in GRU.
+// h'(T), the evolved interest fed to the MLP. Parameters under "cell." as in GRU; forward is the
+// fused op, forward_composed the step-by-step reference, as in GRU.
 template <class T>
 class AttentionGRU : public Module<T> {
  public:
@@ -117,12 +130,15 @@ class AttentionGRU : public Module<T> {
   // x [B, L, D] (the interest states h_t), scores a_t [B, L] (BilinearAttention's, or any
   // attention), mask [B, L] of 0/1 (undefined = every step real) -> h'(T) [B, H].
   Tensor<T> forward(const Tensor<T>& x, const Tensor<T>& scores, const Tensor<T>& mask = {});
+  Tensor<T> forward_composed(const Tensor<T>& x, const Tensor<T>& scores,
+                             const Tensor<T>& mask = {});
   AttentionGRUKind kind() const { return kind_; }
   GRUCell<T>& cell() { return cell_; }
   size_t input_size() const { return cell_.input_size(); }
   size_t hidden_size() const { return cell_.hidden_size(); }
 
  private:
+  std::string check(const Tensor<T>& x, const Tensor<T>& scores, const Tensor<T>& mask);
   AttentionGRUKind kind_;
   GRUCell<T> cell_;
 };

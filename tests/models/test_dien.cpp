@@ -200,7 +200,7 @@ TEST_CASE("dien: the auxiliary loss is off at weight 0, needs negatives, and is 
 // cannot tell the interest of now from one left behind; DIEN reads the sequence in order. Same
 // data, seeds and training for both, via the shared Trainer. Measured with `tinyrec train
 // --dataset drifting --users 800 --epochs 2 --lr 0.01` (batch 128): over data seeds 1-6 DIN's test
-// AUC was 0.547-0.641 and DIEN's 0.754-0.824, a gap of 0.138-0.207 (0.145 at seed 1).
+// AUC was 0.547-0.641 and DIEN's 0.752-0.825, a gap of 0.139-0.205 (0.143 at seed 1).
 TEST_CASE("dien beats din on AUC on the drifting data (seeded)") {
   data::DienSyntheticConfig s;
   s.users = 800;

@@ -293,6 +293,65 @@ TEST_CASE("AttentionGRU: every kind against the loop reference, with padding") {
   }
 }
 
+// Values and gradients of two computations of the same function must agree to 1e-12.
+void check_same(const std::vector<Td>& got, const std::vector<Td>& want) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(got[i].shape() == want[i].shape());
+    for (size_t j = 0; j < got[i].numel(); ++j)
+      CHECK(got[i].data()[j] == doctest::Approx(want[i].data()[j]).epsilon(1e-12));
+  }
+}
+
+Td weights(const Shape& shape, uint64_t seed) {
+  return random_input(shape, seed).detach();
+}
+
+TEST_CASE("GRU: the fused recurrence equals the composed reference, values and every gradient") {
+  std::mt19937_64 rng(100);
+  GRU<double> gru(3, 4, rng);
+  randomize(gru, 101);
+  // Row 1 has a hole (a padded step inside the row), row 2 is empty, the last step is padded in
+  // every row, and the composed runner skips it.
+  const Td mask = tensor({{1, 1, 1, 1, 0}, {1, 0, 1, 0, 0}, {0, 0, 0, 0, 0}});
+  const Td x = random_input(Shape{3, 5, 3}, 102);
+  const Td ws = weights(Shape{3, 5, 4}, 103), wf = weights(Shape{3, 4}, 104);
+  std::vector<Td> inputs = with_params(gru, {x});
+  auto run = [&](bool fused) {
+    const GRUOutput<double> out = fused ? gru.forward(x, mask) : gru.forward_composed(x, mask);
+    std::vector<Td> got = {out.states, out.final_state};
+    for (const Td& g : grad(sum(out.states * ws) + sum(out.final_state * wf), inputs))
+      got.push_back(g);
+    return got;
+  };
+  check_same(run(true), run(false));
+  // Without a mask.
+  const GRUOutput<double> f = gru.forward(x), c = gru.forward_composed(x);
+  check_same({f.states, f.final_state}, {c.states, c.final_state});
+}
+
+TEST_CASE("AttentionGRU: every kind fused equals the composed reference, values and gradients") {
+  const Td mask = tensor({{1, 1, 1, 1, 0}, {1, 0, 1, 0, 0}, {0, 0, 0, 0, 0}});
+  for (AttentionGRUKind kind : kKinds) {
+    CAPTURE(attention_gru_kind_name(kind));
+    std::mt19937_64 rng(110);
+    AttentionGRU<double> layer(3, 4, rng, kind);
+    randomize(layer, 111);
+    const Td x = random_input(Shape{3, 5, 3}, 112);
+    const Td a = random_input(Shape{3, 5}, 113, 0.05, 0.95);
+    const Td w = weights(Shape{3, 4}, 114);
+    std::vector<Td> inputs = with_params(layer, {x, a});
+    auto run = [&](bool fused) {
+      const Td out = fused ? layer.forward(x, a, mask) : layer.forward_composed(x, a, mask);
+      std::vector<Td> got = {out};
+      for (const Td& g : grad(sum(out * w), inputs)) got.push_back(g);
+      return got;
+    };
+    check_same(run(true), run(false));
+  }
+}
+
 TEST_CASE("GRU and AttentionGRU: padding changes nothing") {
   // Row 0 has two real steps; padded to L = 3 and to L = 7 with different junk in its padded
   // slots, beside a second row that is real throughout (so the padded steps of row 0 do run).

@@ -1,0 +1,168 @@
+// Internal: branch-free float exp, sigmoid and tanh over 8-lane vectors, for the fused kernels
+// (the softmax cross-entropy of ops_loss.cpp, the GRU recurrence of ops_gru.cpp). libm's expf and
+// tanhf are scalar calls with branches; these are straight-line code that GCC keeps in AVX2
+// registers (or SSE pairs on older machines), so a whole [B, H] tile runs eight lanes at a time.
+// exp exists once over vectors and once for a lone float (softmax tails); both give the same
+// bits. Double arrays (gradient checks) go through libm: exact, and not on a hot path.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace tinyrec::vec {
+
+// GCC's vector extensions. Vectors are passed by reference and transformed in place: a 32-byte
+// vector passed or returned by value draws GCC's ABI warning (-Wpsabi) in a build without AVX.
+using F8 = float __attribute__((vector_size(32)));
+using I8 = int32_t __attribute__((vector_size(32)));
+
+inline void load8(F8& v, const float* p) {
+  std::memcpy(&v, p, sizeof v);
+}
+inline void store8(float* p, const F8& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// e^x in the Cephes expf scheme: x = n·ln 2 + r with |r| <= ln 2 / 2, e^r by a degree-6
+// polynomial, 2^n through the exponent bits; relative error below 1e-7. Arguments below −87.3 give
+// the smallest normal float, not 0 (in a softmax sum that is nothing next to the row's maximum,
+// which contributes e^0 = 1); above 88.7 they give e^88.7, not infinity.
+inline void exp8(F8& x) {
+  const F8 lo = F8{} - 87.3f, hi = F8{} + 88.7f;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  const F8 t = x * 1.44269504088896341f + 0.5f;
+  I8 n = __builtin_convertvector(t, I8);  // truncation; one less where that rounded up: floor
+  n += __builtin_convertvector(n, F8) > t;
+  const F8 nf = __builtin_convertvector(n, F8);
+  F8 r = x - nf * 0.693359375f;
+  r = r + nf * 2.12194440e-4f;
+  F8 p = F8{} + 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const F8 y = p * r * r + r + 1.0f;
+  const I8 bits = (n + 127) << 23;
+  F8 scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  x = y * scale;
+}
+
+inline float exp1(float x) {
+  x = std::min(std::max(x, -87.3f), 88.7f);
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  float r = x - n * 0.693359375f;
+  r = r + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * r * r + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return y * scale;
+}
+
+// σ(x) = 1 / (1 + e^−x). The argument is kept within ±80 so that neither the exp saturates nor the
+// result falls into the denormals (slow on some cores): σ(−80) ≈ 1.8e-35 instead of ≈ 0.
+inline void sigmoid8(F8& x) {
+  const F8 lo = F8{} - 80.0f, hi = F8{} + 80.0f;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  F8 e = -x;
+  exp8(e);
+  x = 1.0f / (1.0f + e);
+}
+
+// tanh(x): near 0 the odd polynomial x + x³·P(x²) of Cephes' tanhf (|x| < 0.625, where
+// 1 − 2/(e^{2x} + 1) would lose the relative precision of small results), elsewhere
+// sign(x)·(1 − 2/(e^{2|x|} + 1)). Both are computed and one is selected: no branch.
+inline void tanh8(F8& x) {
+  const F8 zero = F8{}, near = F8{} + 0.625f;
+  const F8 ax = x < zero ? -x : x;
+  const F8 s = x * x;
+  F8 p = F8{} - 5.70498872745e-3f;
+  p = p * s + 2.06390887954e-2f;
+  p = p * s - 5.37397155531e-2f;
+  p = p * s + 1.33314422036e-1f;
+  p = p * s - 3.33332819422e-1f;
+  const F8 small = p * s * x + x;
+  F8 e = ax + ax;
+  exp8(e);
+  const F8 big = 1.0f - 2.0f / (e + 1.0f);  // |tanh|; e^{2|x|} saturates to 1 − 0
+  const F8 signed_big = x < zero ? -big : big;
+  x = ax < near ? small : signed_big;
+}
+
+// z = σ(z + p + q) and z = tanh(z + p + q) over n elements: a gate's pre-activation is the sum of
+// its recurrent product (already in z), its input term and its bias. A length that is not a
+// multiple of 8 (a GRU row of 36) ends with one vector over the last 8 elements, computed before
+// the others are stored: the overlap gets the same values twice, and no element runs scalar.
+template <class F>
+inline void map_sum(float* z, const float* p, const float* q, size_t n, F f8) {
+  F8 a, b, c;
+  if (n < 8) {
+    float in[8] = {}, pp[8] = {}, qq[8] = {};
+    std::memcpy(in, z, n * sizeof(float));
+    std::memcpy(pp, p, n * sizeof(float));
+    std::memcpy(qq, q, n * sizeof(float));
+    load8(a, in), load8(b, pp), load8(c, qq);
+    a = a + b + c;
+    f8(a);
+    store8(in, a);
+    std::memcpy(z, in, n * sizeof(float));
+    return;
+  }
+  F8 last;
+  load8(last, z + n - 8), load8(b, p + n - 8), load8(c, q + n - 8);
+  last = last + b + c;
+  f8(last);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    load8(a, z + i), load8(b, p + i), load8(c, q + i);
+    a = a + b + c;
+    f8(a);
+    store8(z + i, a);
+  }
+  store8(z + n - 8, last);
+}
+inline void sigmoid_sum(float* z, const float* p, const float* q, size_t n) {
+  map_sum(z, p, q, n, sigmoid8);
+}
+inline void sigmoid_sum(double* z, const double* p, const double* q, size_t n) {
+  for (size_t i = 0; i < n; ++i) z[i] = 1.0 / (1.0 + std::exp(-(z[i] + p[i] + q[i])));
+}
+inline void tanh_sum(float* z, const float* p, const float* q, size_t n) {
+  map_sum(z, p, q, n, tanh8);
+}
+inline void tanh_sum(double* z, const double* p, const double* q, size_t n) {
+  for (size_t i = 0; i < n; ++i) z[i] = std::tanh(z[i] + p[i] + q[i]);
+}
+
+// dst[0, n) = src[0, n) for short float rows (a transposition's pieces), in vectors rather than a
+// memmove call per row; the same overlapping last vector as above.
+inline void copy_row(float* dst, const float* src, size_t n) {
+  if (n < 8) {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+    return;
+  }
+  F8 v, last;
+  load8(last, src + n - 8);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    load8(v, src + i);
+    store8(dst + i, v);
+  }
+  store8(dst + n - 8, last);
+}
+inline void copy_row(double* dst, const double* src, size_t n) {
+  std::copy(src, src + n, dst);
+}
+
+}  // namespace tinyrec::vec
