@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "autograd/tape.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 #include "cli/run_files.hpp"
@@ -123,18 +124,23 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
     write_checkpoint(out, run, &trainer);
     if (extra.on_epoch_end) extra.on_epoch_end(epoch);
   };
+  // A fault's message, then what the run kept.
+  auto kept = [&](const std::exception& e) {
+    const size_t done = trainer.epochs_done();
+    return std::string(e.what()) + "\n" +
+           (done == 0 ? "no epoch had finished: nothing was written"
+                      : "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
+                            std::to_string(done) + " and the checkpoint of epoch " +
+                            std::to_string(done) + " (tinyrec train --resume " + out +
+                            " continues from it)");
+  };
   models::TrainReport report;
   try {
     report = trainer.fit(callbacks);
   } catch (const models::NonFiniteLoss& e) {
-    const size_t done = trainer.epochs_done();
-    throw models::NonFiniteLoss(
-        std::string(e.what()) + "\n" +
-        (done == 0
-             ? "no epoch had finished: nothing was written"
-             : "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
-                   std::to_string(done) + " and the checkpoint of epoch " + std::to_string(done) +
-                   " (tinyrec train --resume " + out + " continues from it)"));
+    throw models::NonFiniteLoss(kept(e));
+  } catch (const AnomalyError& e) {
+    throw AnomalyError(kept(e));
   }
   nlohmann::json test = report.test;
   test.erase("gates");  // metrics.json has them; the summary line stays short
@@ -159,6 +165,7 @@ void add_train_command(CLI::App& app, const Prescan& scan) {
   if (scan.subcommand == "train") *flags = std::make_unique<RunFlags>(*cmd, scan);
   cmd->callback([flags, cmd] {
     const RunFlags& f = **flags;
+    DetectAnomalyGuard anomaly(f.detect_anomaly);
     if (f.resume.empty()) {
       prepare_out_dir(f.out);  // before the data is loaded: a bad --out fails at once
       models::Run run = models::build_run(f.config());

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/tape.hpp"
 #include "data/batching.hpp"
 #include "nn/checkpoint.hpp"
 
@@ -161,22 +162,28 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
     while (s.order.next(rows)) {
       const auto t0 = std::chrono::steady_clock::now();
       LossValues loss;
-      try {
-        loss = s.task.train_step(s.model, *s.optimizer, rows);
-      } catch (const NonFiniteLoss& e) {
+      // Where a fault stopped the run, and the last loss that was still finite.
+      auto stopped = [&](const std::exception& e) {
         std::string msg = "training stopped at epoch " + std::to_string(epoch) + ", step " +
                           std::to_string(step + 1) + ": " + e.what();
         if (!last_finite.empty())
           msg += "; the last finite loss was " + losses_text(last_finite) + " (epoch " +
                  std::to_string(last_epoch) + ", step " + std::to_string(last_step) + ")";
-        throw NonFiniteLoss(msg);
+        return msg;
+      };
+      try {
+        loss = s.task.train_step(s.model, *s.optimizer, rows);
+      } catch (const NonFiniteLoss& e) {
+        throw NonFiniteLoss(stopped(e));
+      } catch (const AnomalyError& e) {  // anomaly mode named the op (autograd/tape.hpp)
+        throw AnomalyError(stopped(e));
       }
       epoch_seconds += seconds_since(t0);
       ++step;
       ++report.steps;
-      last_finite = loss, last_epoch = epoch, last_step = step;
       epoch_sums.add(loss, rows.size());
       since_point.add(loss, rows.size());
+      last_finite = std::move(loss), last_epoch = epoch, last_step = step;  // no copy per step
       if (callbacks.on_step)
         callbacks.on_step(
             {epoch, step, steps, epoch_sums.means(), double(epoch_sums.rows) / epoch_seconds});

@@ -97,7 +97,9 @@ class Trainer {
   LossValues step(const std::vector<size_t>& rows);
   // The whole run, or what is left of it after load_state(): epochs epochs_done() + 1 to the
   // options' last. A non-finite loss throws NonFiniteLoss naming the epoch, the step and the last
-  // finite loss; report() then holds the finished epochs.
+  // finite loss; report() then holds the finished epochs. In anomaly mode (set_detect_anomaly,
+  // autograd/tape.hpp) the first op that produced the NaN or Inf throws AnomalyError instead,
+  // with the same epoch, step and last finite loss before the op's name and shapes.
   TrainReport fit(const TrainCallbacks& callbacks = {});
   nn::Optimizer<float>& optimizer();
   // What fit() has done so far: the curve, the steps and the throughput of finished epochs.
