@@ -10,7 +10,8 @@ seconds="${2:-60}"
 # Readers take files: a RAM-backed scratch folder keeps the disk out of the loop.
 [ -d /dev/shm ] && export TMPDIR=/dev/shm
 status=0
-for target in amazon movielens tabular_csv npy checkpoint; do
+targets=(amazon movielens tabular_csv npy checkpoint yoochoose diginetica movielens_sessions rating_tasks)
+for target in "${targets[@]}"; do
   corpus="$build/fuzz-corpus/$target"
   findings="$build/fuzz-findings/$target"
   mkdir -p "$corpus" "$findings"
