@@ -4,9 +4,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/limits.hpp"
 #include "autograd/tape.hpp"
 #include "data/batching.hpp"
 #include "nn/checkpoint.hpp"
@@ -52,8 +54,29 @@ Run build_run(const RunConfig& config) {
   const TaskEntry& task = find_task(run.entry->task);
   run.task = task.make({run.config.model, run.config.task_options, run.config.dataset,
                         run.config.data_options, run.config.data_seed});
-  run.model = run.entry->make_float(model_config(*run.entry, run.config.model_options,
-                                                 run.task->model_shape(), run.config.model_seed));
+  const json shape = run.task->model_shape();
+  // A layer's sizes come from the model's settings and the data's vocabularies: a model that does
+  // not fit names them all.
+  auto sizes = [&] {
+    std::string list;
+    for (const auto& spec : run.entry->options) {
+      const json& v = run.config.model_options.at(spec.key);
+      if (v.is_number() || v.is_array())
+        list += (list.empty() ? "" : ", ") + ("--" + spec.flag + " " + v.dump());
+    }
+    for (const auto& [key, v] : shape.items())
+      if (v.is_number()) list += (list.empty() ? "" : ", ") + key + " " + v.dump();
+    return " (its sizes: " + list + ")";
+  };
+  const std::string what = "--model " + run.config.model + " does not fit";
+  try {
+    run.model = run.entry->make_float(
+        model_config(*run.entry, run.config.model_options, shape, run.config.model_seed));
+  } catch (const SizeLimitError& e) {
+    throw SizeLimitError(what + ": " + e.what() + sizes());
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(what + " in memory" + sizes());
+  }
   return run;
 }
 
@@ -177,6 +200,12 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
         throw NonFiniteLoss(stopped(e));
       } catch (const AnomalyError& e) {  // anomaly mode named the op (autograd/tape.hpp)
         throw AnomalyError(stopped(e));
+      } catch (const std::bad_alloc&) {
+        // Sizes checked up front (autograd/limits.hpp) can still add up to more than the memory
+        // there is, mostly through the batch.
+        throw std::runtime_error(stopped(std::runtime_error(
+            "out of memory in a batch of " + std::to_string(rows.size()) + " rows (--batch-size " +
+            std::to_string(o.batch_size) + "); lower --batch-size or the model's sizes")));
       }
       epoch_seconds += seconds_since(t0);
       ++step;
