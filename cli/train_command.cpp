@@ -1,6 +1,5 @@
 // `tinyrec train`: fit any registered model, evaluating on a schedule, with a progress bar; then
 // write the run files and the checkpoint.
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
@@ -36,18 +35,6 @@ std::string losses(const models::LossValues& values) {
   return s;
 }
 
-// The settings of `config` that differ from `saved`, as JSON pointers ("/train/lr").
-std::vector<std::string> differences(const models::RunConfig& config,
-                                     const models::RunConfig& saved) {
-  std::vector<std::string> out;
-  for (const auto& op : nlohmann::json::diff(nlohmann::json(saved), nlohmann::json(config))) {
-    std::string path = op.at("path").get<std::string>().substr(1);  // "/train/lr" -> "train.lr"
-    std::replace(path.begin(), path.end(), '/', '.');
-    out.push_back(path);
-  }
-  return out;
-}
-
 }  // namespace
 
 void train_and_write(models::Run& run, const std::string& out, bool quiet,
@@ -64,17 +51,12 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
       throw std::runtime_error("--resume " + resume + ": " + checkpoint +
                                " holds no train_state.json (written after each epoch since this "
                                "version; this run cannot be continued)");
-    models::RunConfig saved =
+    const models::RunConfig saved =
         read_json_file((fs::path(checkpoint) / "config.json").string()).get<models::RunConfig>();
-    saved.train.epochs = config.train.epochs;
-    const auto changed = differences(config, models::resolve(saved));
-    if (!changed.empty()) {
-      std::string list;
-      for (const auto& c : changed) list += (list.empty() ? "" : ", ") + c;
-      throw std::invalid_argument("--resume " + resume +
-                                  ": only --epochs may change when resuming; these settings "
-                                  "differ from the run's: " +
-                                  list);
+    try {
+      models::check_resumable(saved, config);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("--resume " + resume + ": " + e.what());
     }
   } else {
     prepare_out_dir(out);

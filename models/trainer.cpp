@@ -1,6 +1,7 @@
 // The training loop every model shares, and building a run from its configuration.
 #include "models/trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -78,6 +79,20 @@ Run build_run(const RunConfig& config) {
     throw std::runtime_error(what + " in memory" + sizes());
   }
   return run;
+}
+
+void check_resumable(const RunConfig& saved, const RunConfig& config) {
+  RunConfig before = saved;
+  before.train.epochs = config.train.epochs;
+  std::string changed;
+  for (const auto& op : json::diff(json(resolve(before)), json(resolve(config)))) {
+    std::string path = op.at("path").get<std::string>().substr(1);  // "/train/lr" -> "train.lr"
+    std::replace(path.begin(), path.end(), '/', '.');
+    changed += (changed.empty() ? "" : ", ") + path;
+  }
+  if (!changed.empty())
+    throw std::invalid_argument(
+        "only --epochs may change when resuming; these settings differ from the run's: " + changed);
 }
 
 namespace {
