@@ -11,17 +11,14 @@
 #include <vector>
 
 #include "cli_run.hpp"
+#include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;
+using tinyrec_test::read_bytes;
 using tinyrec_test::run;
 using tinyrec_test::scratch;
 
 namespace {
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The lines of `output` that report an error.
 std::vector<std::string> error_lines(const std::string& output) {

@@ -12,18 +12,15 @@
 #include "cli/commands.hpp"
 #include "cli_run.hpp"
 #include "models/trainer.hpp"
+#include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using tinyrec_test::read_bytes;
 using tinyrec_test::run;
 using tinyrec_test::scratch;
 
 namespace {
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 json metrics_without_timing(const fs::path& out) {
   json m = json::parse(read_bytes(out / "metrics.json"));
