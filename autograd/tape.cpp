@@ -108,6 +108,9 @@ std::string op_name(const std::type_info& backward_type) {
   if (n > 1 && !function[n - 2] && !parts[n - 2].empty() &&
       std::isupper(static_cast<unsigned char>(parts[n - 2][0])))
     name = parts[n - 2] + "::" + name;
+  // clang numbers a lambda whose enclosing function needs no mangled name (neither a template nor
+  // inline): "$_1" names nothing.
+  if (!name.empty() && name[0] == '$') return "an op recorded by a lambda " + name;
   return name.empty() ? backward_type.name() : name;
 }
 
