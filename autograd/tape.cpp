@@ -1,13 +1,28 @@
 // The tape and the backward pass over it.
 #include "autograd/tape.hpp"
 
+#include <atomic>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <stdexcept>
+#if __has_include(<cxxabi.h>)
+#include <cxxabi.h>
+#define TINYREC_HAVE_CXXABI 1
+#endif
 
 #include "autograd/ops.hpp"
 
 namespace tinyrec {
 
 namespace {
+
+// Anomaly mode's switch. Relaxed: a plain load on the paths that test it.
+std::atomic<bool> g_detect_anomaly{false};
+inline bool anomaly_on() {
+  return g_detect_anomaly.load(std::memory_order_relaxed);
+}
 
 // State of the backward pass running on this thread: its id, every node it gave a pass_grad (so
 // the scratch gradients can be cleared, or moved into .grad, when it ends), and how many of those
@@ -19,9 +34,161 @@ struct PassState {
   bool all_leaves = true;  // backward(); grad() wants only the leaves it was asked about
   size_t pending = 0;
   std::vector<std::shared_ptr<void>> touched;
+  const void* running = nullptr;  // the Tape<T>::Entry whose backward is running
+  // Set by anomaly mode's probe, which runs a backward function only to learn its inputs:
+  // accumulate() then notes each input's shape here and adds nothing.
+  std::vector<Shape>* probe = nullptr;
 };
 thread_local uint64_t g_next_pass = 1;
 thread_local PassState* g_pass = nullptr;
+
+}  // namespace
+
+bool detect_anomaly_enabled() {
+  return anomaly_on();
+}
+
+void set_detect_anomaly(bool on) {
+  g_detect_anomaly.store(on, std::memory_order_relaxed);
+}
+
+namespace {
+
+// The first component of `s` at depth 0 of <> and () that starts at `what`, or npos.
+size_t find_outside_brackets(const std::string& s, const std::string& what) {
+  int depth = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (depth == 0 && s.compare(i, what.size(), what) == 0) return i;
+    if (s[i] == '<' || s[i] == '(') ++depth;
+    if ((s[i] == '>' || s[i] == ')') && depth > 0) --depth;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+std::string op_name(const std::type_info& backward_type) {
+  std::string s = backward_type.name();
+#ifdef TINYREC_HAVE_CXXABI
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled(
+      abi::__cxa_demangle(s.c_str(), nullptr, nullptr, &status), std::free);
+  if (status != 0 || !demangled) return s;
+  s = demangled.get();
+#endif
+  // "tinyrec::log<float>(tinyrec::Tensor<float> const&)::{lambda(...)#1}": the function that
+  // encloses the lambda, its parameter list and template arguments dropped.
+  const std::string anonymous = "(anonymous namespace)::";
+  for (size_t at; (at = s.find(anonymous)) != std::string::npos;) s.erase(at, anonymous.size());
+  const size_t lambda = find_outside_brackets(s, "::{lambda");
+  if (lambda != std::string::npos) s.resize(lambda);
+  // The components of the qualified name, each without template arguments or parameter list;
+  // `function` marks those that had a parameter list.
+  std::vector<std::string> parts(1);
+  std::vector<bool> function(1, false);
+  int depth = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (depth == 0 && s.compare(i, 2, "::") == 0) {
+      parts.emplace_back();
+      function.push_back(false);
+      ++i;
+      continue;
+    }
+    if (c == '(' && depth == 0) function.back() = true;
+    if (c == '<' || c == '(') ++depth;
+    if (depth == 0) parts.back() += c;
+    if ((c == '>' || c == ')') && depth > 0) --depth;
+  }
+  std::string name = parts.back();
+  name.resize(std::min(name.size(), name.find(' ')));  // a member function's " const"
+  // A member function is named with its class, by the convention that classes are capitalised:
+  // "GRU::forward".
+  const size_t n = parts.size();
+  if (n > 1 && !function[n - 2] && !parts[n - 2].empty() &&
+      std::isupper(static_cast<unsigned char>(parts[n - 2][0])))
+    name = parts[n - 2] + "::" + name;
+  // clang numbers a lambda whose enclosing function needs no mangled name (neither a template nor
+  // inline): "$_1" names nothing.
+  if (!name.empty() && name[0] == '$') return "an op recorded by a lambda " + name;
+  return name.empty() ? backward_type.name() : name;
+}
+
+namespace {
+
+// "NaN", "Inf", "NaN and Inf", or "" when every element is finite.
+template <class T>
+std::string non_finite(const T* v, size_t count) {
+  bool nan = false, inf = false;
+  for (size_t i = 0; i < count; ++i)
+    if (!std::isfinite(v[i])) (std::isnan(v[i]) ? nan : inf) = true;
+  return nan && inf ? "NaN and Inf" : nan ? "NaN" : inf ? "Inf" : "";
+}
+
+// The shapes of the inputs that `backward` sends gradients to: it runs once on a zero gradient,
+// not recording, with accumulate() noting instead of adding (PassState::probe).
+template <class T>
+std::string input_shapes(const BackwardFn<T>& backward, const Tensor<T>& out) {
+  std::vector<Shape> shapes;
+  PassState probe;
+  probe.id = g_next_pass++;
+  probe.probe = &shapes;
+  PassState* previous = g_pass;
+  g_pass = &probe;
+  try {
+    NoGradGuard no_grad;
+    backward(out, Tensor<T>::zeros(out.shape()));
+  } catch (const std::exception&) {
+    // The shapes noted before the failure are still worth naming.
+  }
+  g_pass = previous;
+  std::string s;
+  for (const auto& shape : shapes) s += (s.empty() ? "" : ", ") + shape_str(shape);
+  return shapes.empty() ? "(none needing a gradient)" : s;
+}
+
+template <class T>
+std::string running_op(const PassState* pass) {
+  const auto* entry = static_cast<const typename Tape<T>::Entry*>(pass->running);
+  const std::type_info* type = entry->backward.target_type();
+  return type ? op_name(*type) : "an op";
+}
+
+// Forward check of anomaly mode: `out`, just computed by the op recording `backward`.
+template <class T>
+void check_forward(const Tensor<T>& out, const BackwardFn<T>& backward) {
+  const std::string bad = non_finite(out.data(), out.numel());
+  if (bad.empty()) return;
+  const std::type_info* type = backward.target_type();
+  const std::string op = type ? op_name(*type) : "an op";
+  // Recorded while a backward pass runs (create_graph): part of another op's backward.
+  const std::string where = g_pass && g_pass->running && !g_pass->probe
+                                ? op + " in the backward of " + running_op<T>(g_pass)
+                                : "forward of " + op;
+  throw AnomalyError("anomaly: " + where + " produced " + bad + " in output " +
+                     shape_str(out.shape()) + " from inputs " + input_shapes(backward, out));
+}
+
+// Backward check of anomaly mode: `grad`, sent to `input` by the entry running in the pass (or
+// seeding it).
+template <class T>
+void check_gradient(PassState* pass, const Tensor<T>& input, const Tensor<T>& grad) {
+  const std::string bad = non_finite(grad.data(), grad.numel());
+  if (bad.empty()) return;
+  if (!pass->running)
+    throw AnomalyError("anomaly: the gradient seeding backward() holds " + bad + " (shape " +
+                       shape_str(grad.shape()) + ")");
+  const auto* entry = static_cast<const typename Tape<T>::Entry*>(pass->running);
+  const std::shared_ptr<Node<T>> out_node = entry->out.lock();
+  std::string context;
+  if (out_node) {
+    const Tensor<T> out(out_node);
+    context = " (inputs " + input_shapes(entry->backward, out) + ", output " +
+              shape_str(out.shape()) + ")";
+  }
+  throw AnomalyError("anomaly: backward of " + running_op<T>(pass) + " produced " + bad +
+                     " in the gradient of its input " + shape_str(input.shape()) + context);
+}
 
 }  // namespace
 
@@ -33,6 +200,7 @@ Tape<T>& Tape<T>::current() {
 
 template <class T>
 void Tape<T>::record(const Tensor<T>& out, BackwardFn<T> backward) {
+  if (anomaly_on()) check_forward(out, backward);
   Node<T>* n = out.node();
   n->requires_grad = true;
   n->is_leaf = false;
@@ -139,6 +307,13 @@ void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
   PassState* pass = g_pass;  // wants_grad, spelled out: this is the engine's hottest path
   if (pass && n->is_leaf && !pass->all_leaves && n->wanted != pass->id) return;
   check_contribution(n, grad.shape());
+  if (anomaly_on()) {
+    if (pass->probe) {
+      pass->probe->push_back(n->value.shape());
+      return;
+    }
+    check_gradient(pass, input, grad);
+  }
   if (n->pass != pass->id) {
     first_touch(pass, input.node_ptr());
     n->pass_grad = grad.node_ptr();
@@ -162,6 +337,13 @@ bool accumulate_block(const Tensor<T>& input, size_t outer, size_t n, size_t inn
   if (!wants_grad(input) || !grad.defined()) return true;
   Node<T>* node = input.node();
   check_contribution(node, node->value.shape());
+  if (anomaly_on()) {
+    if (g_pass->probe) {
+      g_pass->probe->push_back(node->value.shape());
+      return true;
+    }
+    check_gradient(g_pass, input, grad);
+  }
   const size_t width = stop - start;
   if (grad.numel() != outer * width * inner || node->value.size() != outer * n * inner)
     throw std::logic_error("backward: a block gradient of shape " + shape_str(grad.shape()) +
@@ -213,6 +395,7 @@ void run_pass(const Tensor<T>* outputs, const Tensor<T>* seeds, size_t count, bo
       if (!out || out->pass != state.id || !out->pass_grad) continue;
       --state.pending;
       Tensor<T> grad_out(out->pass_grad);
+      state.running = &entry;
       entry.backward(Tensor<T>(out), grad_out);
       ++ran;
     }

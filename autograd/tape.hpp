@@ -5,7 +5,9 @@
 #include <deque>
 #include <functional>
 #include <new>
+#include <stdexcept>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -56,12 +58,17 @@ class BackwardFn {
   void operator()(const Tensor<T>& out, const Tensor<T>& g) const {
     ops_->call(const_cast<unsigned char*>(buf_), out, g);
   }
+  // The type of the callable held. A backward lambda's type names the function that recorded it
+  // (`tinyrec::log<float>(...)::{lambda...}`): anomaly mode reads the op's name from it, so the
+  // name costs the tape nothing, neither a byte per entry nor a store per op.
+  const std::type_info* target_type() const { return ops_ ? ops_->type : nullptr; }
 
  private:
   struct Ops {
     void (*call)(void*, const Tensor<T>&, const Tensor<T>&);
     void (*move)(void* dst, void* src);  // move-constructs dst from src; src is then destroyed
     void (*destroy)(void*);
+    const std::type_info* type;
   };
   template <class D>
   static constexpr Ops inline_ops{
@@ -70,7 +77,7 @@ class BackwardFn {
         new (d) D(std::move(*static_cast<D*>(s)));
         static_cast<D*>(s)->~D();
       },
-      [](void* p) { static_cast<D*>(p)->~D(); }};
+      [](void* p) { static_cast<D*>(p)->~D(); }, &typeid(D)};
   template <class D>
   static constexpr Ops heap_ops{
       [](void* p, const Tensor<T>& o, const Tensor<T>& g) { (**static_cast<D**>(p))(o, g); },
@@ -78,7 +85,7 @@ class BackwardFn {
         *static_cast<D**>(d) = *static_cast<D**>(s);
         *static_cast<D**>(s) = nullptr;
       },
-      [](void* p) { delete *static_cast<D**>(p); }};
+      [](void* p) { delete *static_cast<D**>(p); }, &typeid(D)};
   void reset() {
     if (ops_) {
       ops_->destroy(buf_);
@@ -88,6 +95,38 @@ class BackwardFn {
   alignas(std::max_align_t) unsigned char buf_[kInline];
   const Ops* ops_ = nullptr;
 };
+
+// Anomaly mode: while on, the first recorded op whose output holds a NaN or an Inf throws
+// AnomalyError naming the op and its shapes — in the forward pass when the op is recorded, in the
+// backward pass when an op's backward sends a non-finite gradient to one of its inputs:
+//   anomaly: forward of log produced NaN in output [128, 1] from inputs [128, 1]
+//   anomaly: backward of sqrt produced Inf in the gradient of its input [3] (inputs [3], output
+//   [3])
+// Inputs are those that need a gradient (the op's others are data). Ops run without recording
+// (NoGradGuard, or no input needing a gradient) are not checked; an op run by a recording backward
+// pass (create_graph) is named with the op whose backward ran it. The check reads every element
+// of every recorded output and gradient, so it slows training; off (the default), it costs one
+// predictable branch per recorded op and per gradient contribution. The switch is process-wide.
+bool detect_anomaly_enabled();
+void set_detect_anomaly(bool on);
+class DetectAnomalyGuard {
+ public:
+  explicit DetectAnomalyGuard(bool on = true) : previous_(detect_anomaly_enabled()) {
+    set_detect_anomaly(on);
+  }
+  ~DetectAnomalyGuard() { set_detect_anomaly(previous_); }
+  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+struct AnomalyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// The op that recorded `backward`, read from its type: "log", "matmul", "GRU::forward"; the
+// mangled type name when it cannot be read.
+std::string op_name(const std::type_info& backward_type);
 
 template <class T>
 class Tape {

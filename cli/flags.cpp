@@ -217,6 +217,11 @@ RunFlags::RunFlags(CLI::App& app, const Prescan& scan, bool timing) : app_(app) 
                      "only --epochs may change")
           ->group(run);
     app.add_flag("--quiet", quiet, "No progress bar")->group(run);
+    if (scan.subcommand == "train")
+      app.add_flag("--detect-anomaly", detect_anomaly,
+                   "Stop at the first op whose output or gradient holds NaN or Inf, naming it and "
+                   "its shapes (checks every value: slower)")
+          ->group(run);
   }
   app.add_option("--batch-size", t.batch_size, "Mini-batch size")
       ->check(whole_number_in(1, uint64_t(1) << 24))

@@ -1,6 +1,5 @@
 // `tinyrec train`: fit any registered model, evaluating on a schedule, with a progress bar; then
 // write the run files and the checkpoint.
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
@@ -8,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "autograd/tape.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 #include "cli/run_files.hpp"
@@ -35,18 +35,6 @@ std::string losses(const models::LossValues& values) {
   return s;
 }
 
-// The settings of `config` that differ from `saved`, as JSON pointers ("/train/lr").
-std::vector<std::string> differences(const models::RunConfig& config,
-                                     const models::RunConfig& saved) {
-  std::vector<std::string> out;
-  for (const auto& op : nlohmann::json::diff(nlohmann::json(saved), nlohmann::json(config))) {
-    std::string path = op.at("path").get<std::string>().substr(1);  // "/train/lr" -> "train.lr"
-    std::replace(path.begin(), path.end(), '/', '.');
-    out.push_back(path);
-  }
-  return out;
-}
-
 }  // namespace
 
 void train_and_write(models::Run& run, const std::string& out, bool quiet,
@@ -63,17 +51,12 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
       throw std::runtime_error("--resume " + resume + ": " + checkpoint +
                                " holds no train_state.json (written after each epoch since this "
                                "version; this run cannot be continued)");
-    models::RunConfig saved =
+    const models::RunConfig saved =
         read_json_file((fs::path(checkpoint) / "config.json").string()).get<models::RunConfig>();
-    saved.train.epochs = config.train.epochs;
-    const auto changed = differences(config, models::resolve(saved));
-    if (!changed.empty()) {
-      std::string list;
-      for (const auto& c : changed) list += (list.empty() ? "" : ", ") + c;
-      throw std::invalid_argument("--resume " + resume +
-                                  ": only --epochs may change when resuming; these settings "
-                                  "differ from the run's: " +
-                                  list);
+    try {
+      models::check_resumable(saved, config);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("--resume " + resume + ": " + e.what());
     }
   } else {
     prepare_out_dir(out);
@@ -123,18 +106,23 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
     write_checkpoint(out, run, &trainer);
     if (extra.on_epoch_end) extra.on_epoch_end(epoch);
   };
+  // A fault's message, then what the run kept.
+  auto kept = [&](const std::exception& e) {
+    const size_t done = trainer.epochs_done();
+    return std::string(e.what()) + "\n" +
+           (done == 0 ? "no epoch had finished: nothing was written"
+                      : "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
+                            std::to_string(done) + " and the checkpoint of epoch " +
+                            std::to_string(done) + " (tinyrec train --resume " + out +
+                            " continues from it)");
+  };
   models::TrainReport report;
   try {
     report = trainer.fit(callbacks);
   } catch (const models::NonFiniteLoss& e) {
-    const size_t done = trainer.epochs_done();
-    throw models::NonFiniteLoss(
-        std::string(e.what()) + "\n" +
-        (done == 0
-             ? "no epoch had finished: nothing was written"
-             : "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
-                   std::to_string(done) + " and the checkpoint of epoch " + std::to_string(done) +
-                   " (tinyrec train --resume " + out + " continues from it)"));
+    throw models::NonFiniteLoss(kept(e));
+  } catch (const AnomalyError& e) {
+    throw AnomalyError(kept(e));
   }
   nlohmann::json test = report.test;
   test.erase("gates");  // metrics.json has them; the summary line stays short
@@ -159,6 +147,7 @@ void add_train_command(CLI::App& app, const Prescan& scan) {
   if (scan.subcommand == "train") *flags = std::make_unique<RunFlags>(*cmd, scan);
   cmd->callback([flags, cmd] {
     const RunFlags& f = **flags;
+    DetectAnomalyGuard anomaly(f.detect_anomaly);
     if (f.resume.empty()) {
       prepare_out_dir(f.out);  // before the data is loaded: a bad --out fails at once
       models::Run run = models::build_run(f.config());

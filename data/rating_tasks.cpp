@@ -8,6 +8,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "autograd/limits.hpp"
 #include "data/batching.hpp"
 #include "data/movielens_reader.hpp"
 
@@ -232,6 +233,9 @@ MetaDataset read_movielens_tasks(const std::string& ratings_csv, const std::stri
     if (m.year > 0) max_bucket = std::max(max_bucket, (m.year - min_year) / 5);
   // Year buckets 1 .. max_bucket + 1; the last id is "no year in the title".
   const int64_t no_year = max_bucket + 2;
+  // A bag as wide as the movie with the most genres, for every movie.
+  check_size(movies_csv, {{"movies", double(rec.movies.size())},
+                          {"genres of the movie with most", double(widest + 1)}});
   ds.items.fields = {{"genres", next, widest}, {"year", no_year + 1, 1}};
   ds.users.fields = {{"user", 2, 1}};
   const size_t n_items = rec.movies.size();

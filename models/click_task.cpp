@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/limits.hpp"
 #include "autograd/ops.hpp"
 #include "data/amazon_reader.hpp"
 #include "data/dien_synthetic.hpp"
@@ -229,6 +230,20 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
   const ClickOptions options = s.task_options.get<ClickOptions>();
   const json& o = s.data_options;
   data::CtrDataset ds;
+  if (s.dataset == "synthetic" || s.dataset == "drifting" || s.dataset == "long") {
+    // Every impression stores its own history (at most --hist-len-max, or --max-len of the long
+    // data's): refused here, before the generator allocates them.
+    const double len =
+        s.dataset == "long" ? double(options.max_len) : o.at("hist_len_max").get<double>();
+    check_size("--dataset " + s.dataset + " histories",
+               {{"--users", o.at("users").get<double>()},
+                {"--samples-per-user", o.at("samples_per_user").get<double>()},
+                {s.dataset == "long" ? "--max-len" : "--hist-len-max", len}});
+    if (s.dataset == "long")
+      check_size("--dataset long whole histories",
+                 {{"--users", o.at("users").get<double>()},
+                  {"--hist-len-max", o.at("hist_len_max").get<double>()}});
+  }
   if (s.dataset == "synthetic") {
     data::DinSyntheticConfig c = o.get<data::DinSyntheticConfig>();
     c.seed = s.data_seed;

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/limits.hpp"
 #include "autograd/ops.hpp"
 #include "nn/metrics.hpp"
 
@@ -392,6 +393,9 @@ std::unique_ptr<Task> make_meta_task(const TaskSetup& s) {
   const json& o = s.data_options;
   data::MetaDataset ds;
   if (s.dataset == "synthetic") {
+    check_size("--dataset synthetic ratings",
+               {{"--users", o.at("users").get<double>()},
+                {"--max-ratings", o.at("max_ratings").get<double>()}});
     data::MeluSyntheticConfig c = o.get<data::MeluSyntheticConfig>();
     c.seed = s.data_seed;
     data::TaskSplit split = task_split(options, o, s.data_seed);

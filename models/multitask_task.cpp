@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "autograd/limits.hpp"
 #include "autograd/ops.hpp"
 #include "data/esmm_synthetic.hpp"
 #include "data/mmoe_synthetic.hpp"
@@ -414,6 +415,13 @@ std::unique_ptr<Task> make_multitask_task(const TaskSetup& s) {
     const std::string generator =
         str("generator") == "auto" ? (s.model == "esmm" ? "esmm" : "mmoe") : str("generator");
     const int64_t train = o.at("train_rows"), test = o.at("test_rows");
+    if (generator == "mmoe") {
+      const data::MmoeSyntheticConfig d;
+      check_size("--dataset synthetic features",
+                 {{"--train-rows + --test-rows",
+                   double((train > 0 ? train : d.train) + (test > 0 ? test : d.test))},
+                  {"--dim", o.at("dim").get<double>()}});
+    }
     if (generator == "esmm") {
       data::EsmmSyntheticConfig c;
       if (train > 0) c.train = train;

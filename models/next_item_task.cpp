@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "autograd/limits.hpp"
 #include "data/batching.hpp"
 #include "data/session_readers.hpp"
 #include "data/session_synthetic.hpp"
@@ -275,6 +276,8 @@ std::unique_ptr<Task> make_next_item_task(const TaskSetup& s) {
   data::SessionProtocol p;
   if (s.dataset != "synthetic") p.min_item_count = o.at("min_item_count").get<size_t>();
   if (s.dataset == "synthetic") {
+    check_size("--dataset synthetic clicks", {{"--sessions", o.at("sessions").get<double>()},
+                                              {"--len-max", o.at("len_max").get<double>()}});
     data::SessionSyntheticConfig c = o.get<data::SessionSyntheticConfig>();
     c.seed = s.data_seed;
     ds = data::make_session_synthetic(c);

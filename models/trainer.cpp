@@ -1,12 +1,16 @@
 // The training loop every model shares, and building a run from its configuration.
 #include "models/trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/limits.hpp"
+#include "autograd/tape.hpp"
 #include "data/batching.hpp"
 #include "nn/checkpoint.hpp"
 
@@ -51,9 +55,44 @@ Run build_run(const RunConfig& config) {
   const TaskEntry& task = find_task(run.entry->task);
   run.task = task.make({run.config.model, run.config.task_options, run.config.dataset,
                         run.config.data_options, run.config.data_seed});
-  run.model = run.entry->make_float(model_config(*run.entry, run.config.model_options,
-                                                 run.task->model_shape(), run.config.model_seed));
+  const json shape = run.task->model_shape();
+  // A layer's sizes come from the model's settings and the data's vocabularies: a model that does
+  // not fit names them all.
+  auto sizes = [&] {
+    std::string list;
+    for (const auto& spec : run.entry->options) {
+      const json& v = run.config.model_options.at(spec.key);
+      if (v.is_number() || v.is_array())
+        list += (list.empty() ? "" : ", ") + ("--" + spec.flag + " " + v.dump());
+    }
+    for (const auto& [key, v] : shape.items())
+      if (v.is_number()) list += (list.empty() ? "" : ", ") + key + " " + v.dump();
+    return " (its sizes: " + list + ")";
+  };
+  const std::string what = "--model " + run.config.model + " does not fit";
+  try {
+    run.model = run.entry->make_float(
+        model_config(*run.entry, run.config.model_options, shape, run.config.model_seed));
+  } catch (const SizeLimitError& e) {
+    throw SizeLimitError(what + ": " + e.what() + sizes());
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(what + " in memory" + sizes());
+  }
   return run;
+}
+
+void check_resumable(const RunConfig& saved, const RunConfig& config) {
+  RunConfig before = saved;
+  before.train.epochs = config.train.epochs;
+  std::string changed;
+  for (const auto& op : json::diff(json(resolve(before)), json(resolve(config)))) {
+    std::string path = op.at("path").get<std::string>().substr(1);  // "/train/lr" -> "train.lr"
+    std::replace(path.begin(), path.end(), '/', '.');
+    changed += (changed.empty() ? "" : ", ") + path;
+  }
+  if (!changed.empty())
+    throw std::invalid_argument(
+        "only --epochs may change when resuming; these settings differ from the run's: " + changed);
 }
 
 namespace {
@@ -161,22 +200,34 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
     while (s.order.next(rows)) {
       const auto t0 = std::chrono::steady_clock::now();
       LossValues loss;
-      try {
-        loss = s.task.train_step(s.model, *s.optimizer, rows);
-      } catch (const NonFiniteLoss& e) {
+      // Where a fault stopped the run, and the last loss that was still finite.
+      auto stopped = [&](const std::exception& e) {
         std::string msg = "training stopped at epoch " + std::to_string(epoch) + ", step " +
                           std::to_string(step + 1) + ": " + e.what();
         if (!last_finite.empty())
           msg += "; the last finite loss was " + losses_text(last_finite) + " (epoch " +
                  std::to_string(last_epoch) + ", step " + std::to_string(last_step) + ")";
-        throw NonFiniteLoss(msg);
+        return msg;
+      };
+      try {
+        loss = s.task.train_step(s.model, *s.optimizer, rows);
+      } catch (const NonFiniteLoss& e) {
+        throw NonFiniteLoss(stopped(e));
+      } catch (const AnomalyError& e) {  // anomaly mode named the op (autograd/tape.hpp)
+        throw AnomalyError(stopped(e));
+      } catch (const std::bad_alloc&) {
+        // Sizes checked up front (autograd/limits.hpp) can still add up to more than the memory
+        // there is, mostly through the batch.
+        throw std::runtime_error(stopped(std::runtime_error(
+            "out of memory in a batch of " + std::to_string(rows.size()) + " rows (--batch-size " +
+            std::to_string(o.batch_size) + "); lower --batch-size or the model's sizes")));
       }
       epoch_seconds += seconds_since(t0);
       ++step;
       ++report.steps;
-      last_finite = loss, last_epoch = epoch, last_step = step;
       epoch_sums.add(loss, rows.size());
       since_point.add(loss, rows.size());
+      last_finite = std::move(loss), last_epoch = epoch, last_step = step;  // no copy per step
       if (callbacks.on_step)
         callbacks.on_step(
             {epoch, step, steps, epoch_sums.means(), double(epoch_sums.rows) / epoch_seconds});

@@ -88,6 +88,12 @@ struct TrainCallbacks {
   std::function<void(size_t epoch)> on_epoch_end;
 };
 
+// Resuming continues the saved run, so only the number of epochs may change: throws
+// std::invalid_argument listing every other setting of `config` that differs from `saved` (a
+// checkpoint's config.json), e.g. "only --epochs may change when resuming; these settings differ
+// from the run's: train.lr".
+void check_resumable(const RunConfig& saved, const RunConfig& config);
+
 class Trainer {
  public:
   Trainer(Task& task, Model<float>& model, const TrainOptions& options);
@@ -97,7 +103,9 @@ class Trainer {
   LossValues step(const std::vector<size_t>& rows);
   // The whole run, or what is left of it after load_state(): epochs epochs_done() + 1 to the
   // options' last. A non-finite loss throws NonFiniteLoss naming the epoch, the step and the last
-  // finite loss; report() then holds the finished epochs.
+  // finite loss; report() then holds the finished epochs. In anomaly mode (set_detect_anomaly,
+  // autograd/tape.hpp) the first op that produced the NaN or Inf throws AnomalyError instead,
+  // with the same epoch, step and last finite loss before the op's name and shapes.
   TrainReport fit(const TrainCallbacks& callbacks = {});
   nn::Optimizer<float>& optimizer();
   // What fit() has done so far: the curve, the steps and the throughput of finished epochs.
@@ -112,7 +120,8 @@ class Trainer {
   // configuration whose weights were loaded from the same checkpoint; fit() then continues with
   // the next epoch and ends with the weights an uninterrupted run would have, bit for bit. Throws
   // std::runtime_error naming the file and what does not match (another optimizer, model or
-  // generator set).
+  // generator set). The run's configuration must be the saved one but for the epochs: see
+  // check_resumable.
   void load_state(const std::string& dir);
 
  private:

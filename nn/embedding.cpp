@@ -1,6 +1,7 @@
 // Embedding: a lookup table whose padding row looks up zeros and receives no gradient.
 #include <stdexcept>
 
+#include "autograd/limits.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 
@@ -16,6 +17,7 @@ Embedding<T>::Embedding(size_t num, size_t dim, std::mt19937_64& rng, int64_t pa
   if (padding_idx < -1 || padding_idx >= static_cast<int64_t>(num))
     throw std::invalid_argument("Embedding: padding_idx " + std::to_string(padding_idx) +
                                 " must be -1 (none) or an id below " + std::to_string(num));
+  check_size("Embedding", {{"rows", double(num)}, {"dim", double(dim)}});
   weight_ = this->register_parameter("weight", Tensor<T>::zeros(Shape{num, dim}));
   init::normal_(weight_, rng, init_std);
   if (padding_idx >= 0) {

@@ -1,6 +1,7 @@
 // Linear: y = x·W + b.
 #include <stdexcept>
 
+#include "autograd/limits.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 
@@ -11,6 +12,7 @@ Linear<T>::Linear(size_t in, size_t out, std::mt19937_64& rng, bool bias) : in_(
   if (in == 0 || out == 0)
     throw std::invalid_argument("Linear: sizes must be positive, got in " + std::to_string(in) +
                                 ", out " + std::to_string(out));
+  check_size("Linear", {{"in", double(in)}, {"out", double(out)}});
   weight_ = this->register_parameter("weight", Tensor<T>::zeros(Shape{in, out}));
   init::xavier_uniform_(weight_, rng);
   if (bias) bias_ = this->register_parameter("bias", Tensor<T>::zeros(Shape{out}));

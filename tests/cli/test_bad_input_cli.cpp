@@ -11,17 +11,14 @@
 #include <vector>
 
 #include "cli_run.hpp"
+#include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;
+using tinyrec_test::read_bytes;
 using tinyrec_test::run;
 using tinyrec_test::scratch;
 
 namespace {
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The lines of `output` that report an error.
 std::vector<std::string> error_lines(const std::string& output) {
@@ -70,6 +67,25 @@ TEST_CASE("cli: every bad input ends in one error line, a non-zero exit and noth
       {"train --model din --experts 4" + out, "--experts does not apply to --model din"},
       {"train --seed x" + out, "--seed"},
       {"bench --model din --steps 0", "--steps: expects a whole number in [1, 1000000000]"},
+      // sizes each within its flag's range whose product cannot fit: refused before allocating
+      {"train --users 10000000 --samples-per-user 100000" + out,
+       "--dataset synthetic histories: --users 10000000 × --samples-per-user 100000 × "
+       "--hist-len-max 40 = 4e+13 values, more than the limit of 2^31 = 2147483648"},
+      {"train --dataset long --users 100000 --hist-len-max 100000" + out,
+       "--dataset long whole histories: --users 100000 × --hist-len-max 100000 = 1e+10 values"},
+      {"train --model din --items 1000000 --item-dim 4096" + out,
+       "--model din does not fit: Embedding: rows 1000002 × dim 4096 = 4.1e+09 values, more than "
+       "the limit of 2^31 = 2147483648 (its sizes: --item-dim 4096, --cat-dim 18,"},
+      {"train --model din --mlp 100000,100000" + out,
+       "--model din does not fit: Linear: in 100000 × out 100000 = 1e+10 values"},
+      {"train --model mmoe --experts 1024 --expert-units 100000" + out,
+       "--model mmoe does not fit: Linear: in 100 × out 102400000 = 1.02e+10 values"},
+      {"train --model mmoe --train-rows 100000000 --dim 1000000" + out,
+       "--dataset synthetic features: --train-rows + --test-rows 100002000 × --dim 1000000"},
+      {"train --model stamp --sessions 100000000 --len-max 10000" + out,
+       "--dataset synthetic clicks: --sessions 100000000 × --len-max 10000 = 1e+12 values"},
+      {"train --model melu --users 10000000 --max-ratings 1000000" + out,
+       "--dataset synthetic ratings: --users 10000000 × --max-ratings 1000000 = 1e+13 values"},
       // missing or empty files, folders where a file is expected
       {"train --dataset movielens --data-dir " + folder.string() + out, "ratings.csv"},
       {"train --config " + (folder / "missing.json").string() + out, "cannot open"},

@@ -8,21 +8,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "autograd/tape.hpp"
 #include "cli/commands.hpp"
 #include "cli_run.hpp"
 #include "models/trainer.hpp"
+#include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using tinyrec_test::read_bytes;
 using tinyrec_test::run;
 using tinyrec_test::scratch;
 
 namespace {
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 json metrics_without_timing(const fs::path& out) {
   json m = json::parse(read_bytes(out / "metrics.json"));
@@ -113,4 +111,59 @@ TEST_CASE("cli: a NaN in epoch 2 keeps epoch 1's files and checkpoint, and says 
   CHECK(state.at("epochs_done") == 1);
   const auto resumed = run("train --resume " + out.string() + " --epochs 2 --quiet");
   CHECK_MESSAGE(resumed.status == 0, resumed.output);
+}
+
+TEST_CASE("cli: in anomaly mode a NaN in epoch 2 names its op and keeps epoch 1's files") {
+  const fs::path out = scratch("anomaly_keep");
+  tinyrec::models::RunConfig config;
+  config.model = "din";
+  config.data_options = {{"users", 120}};
+  config.train.epochs = 3;
+  tinyrec::models::Run r = tinyrec::models::build_run(config);
+  tinyrec::models::TrainCallbacks poison;
+  poison.on_epoch_end = [&](size_t epoch) {
+    if (epoch == 1)
+      r.model->parameters().back().data()[0] = std::numeric_limits<float>::quiet_NaN();
+  };
+  std::string msg;
+  {
+    tinyrec::DetectAnomalyGuard anomaly;
+    try {
+      tinyrec::cli::train_and_write(r, out.string(), true, "", poison);
+    } catch (const tinyrec::AnomalyError& e) {
+      msg = e.what();
+    }
+  }
+  // The poisoned weight is the output layer's bias [1]: the add of the logits [128, 1] and it.
+  CHECK_MESSAGE(msg.rfind("training stopped at epoch 2, step 1: anomaly: forward of add produced "
+                          "NaN in output [128, 1] from inputs [128, 1], [1]; ",
+                          0) == 0,
+                msg);
+  CHECK(msg.find("the last finite loss was click ") != std::string::npos);
+  CHECK(msg.find("kept " + out.string() + "/metrics.json, curve.csv and curve.svg of epochs 1-1 " +
+                 "and the checkpoint of epoch 1") != std::string::npos);
+  const json m = json::parse(read_bytes(out / "metrics.json"));
+  CHECK(m.at("curve").size() == 1);
+  const json state = json::parse(read_bytes(out / "checkpoint" / "train_state.json"));
+  CHECK(state.at("epochs_done") == 1);
+}
+
+TEST_CASE("cli: --detect-anomaly names the op a poisoned learning rate overflows") {
+  const fs::path out = scratch("anomaly_lr");
+  const std::string flags =
+      "train --model din --users 60 --epochs 2 --lr 1e30 --quiet --out " + out.string();
+  const auto found = run(flags + " --detect-anomaly");
+  CHECK(found.status != 0);
+  CHECK_MESSAGE(found.output.find("tinyrec: error: training stopped at epoch 1, step 2: anomaly: "
+                                  "forward of mul produced Inf in output [128, 50, 36] from "
+                                  "inputs [128, 50, 36], [128, 50, 36]; the last finite loss "
+                                  "was click ") != std::string::npos,
+                found.output);
+  CHECK(found.output.find("no epoch had finished: nothing was written") != std::string::npos);
+  // Without the flag the same run stops at the loss, naming no op.
+  const auto plain = run(flags);
+  CHECK(plain.status != 0);
+  CHECK(plain.output.find("training stopped at epoch 1, step 2: the click loss is") !=
+        std::string::npos);
+  CHECK(plain.output.find("anomaly") == std::string::npos);
 }

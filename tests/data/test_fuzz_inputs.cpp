@@ -12,6 +12,8 @@
 #include "../fuzz/fuzz_targets.hpp"
 #include "data/amazon_reader.hpp"
 #include "data/movielens_reader.hpp"
+#include "data/rating_tasks.hpp"
+#include "data/session_readers.hpp"
 
 namespace fs = std::filesystem;
 
@@ -50,4 +52,30 @@ TEST_CASE("fuzz inputs: a good seed is read, not refused") {
       tinyrec_fuzz::write_file("r.csv", ml_files.first),
       tinyrec_fuzz::write_file("m.csv", ml_files.second), 0.25, 7, 20);
   CHECK(movies.train.size() > 0);
+}
+
+TEST_CASE("fuzz inputs: the session and rating-task seeds are read, not refused") {
+  auto files = [](const std::string& target) {
+    const std::string s = tinyrec_fuzz::seed_inputs(target)[0];
+    return tinyrec_fuzz::split_input(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  const auto yoo = tinyrec::data::read_yoochoose_clicks(
+      tinyrec_fuzz::write_file("y.dat", files("yoochoose").first));
+  CHECK(yoo.size() > 3);
+  const auto dig = tinyrec::data::read_diginetica_views(
+      tinyrec_fuzz::write_file("d.csv", files("diginetica").first));
+  CHECK(dig.size() > 3);
+  const auto ml = tinyrec::data::read_movielens_sessions(
+      tinyrec_fuzz::write_file("s.csv", files("movielens_sessions").first), 1.0);
+  CHECK(ml.size() > 1);
+  const auto tasks = files("rating_tasks");
+  tinyrec::data::TaskSplit split;
+  split.min_ratings = 2;
+  split.query_size = 1;
+  split.test_fraction = 0.4;
+  const auto ds =
+      tinyrec::data::read_movielens_tasks(tinyrec_fuzz::write_file("r.csv", tasks.first),
+                                          tinyrec_fuzz::write_file("m.csv", tasks.second), split);
+  CHECK(ds.train.size() > 0);
+  CHECK(ds.test.size() > 0);
 }

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,8 @@
 
 #include "data/amazon_reader.hpp"
 #include "data/movielens_reader.hpp"
+#include "data/rating_tasks.hpp"
+#include "data/session_readers.hpp"
 #include "data/tabular_csv.hpp"
 #include "models/trainer.hpp"
 #include "nn/checkpoint.hpp"
@@ -123,6 +127,111 @@ int checkpoint(const uint8_t* data, size_t size) {
   return 0;
 }
 
+// A broken promise of a reader that accepted its input (an id outside its vocabulary, a session
+// too short): silent garbage for the model, so a finding like a crash.
+void require(bool ok) {
+  if (!ok) std::abort();
+}
+
+// The sessions a reader returned, through the papers' preprocessing (data/session_dataset.hpp),
+// under two protocols: the test split by days and by share; then the promises a model relies on.
+void preprocess_both_ways(const char* name, const std::vector<tinyrec::data::RawSession>& raw) {
+  tinyrec::data::SessionProtocol by_days;
+  by_days.min_item_count = 1;
+  tinyrec::data::SessionProtocol by_share;
+  by_share.min_item_count = 2;
+  by_share.test_fraction = 0.3;
+  by_share.train_fraction = 0.5;
+  for (const auto& protocol : {by_days, by_share})
+    refuse_cleanly([&] {
+      const auto d = tinyrec::data::preprocess_sessions(name, raw, protocol);
+      require(d.n_items >= 2 && d.item_names.size() == size_t(d.n_items));
+      require(!d.train.empty() && !d.test.empty());
+      for (const auto* sessions : {&d.train_sessions, &d.test_sessions})
+        for (const auto& s : *sessions) {
+          require(s.size() >= 2);
+          for (int64_t id : s) require(id >= 1 && id < d.n_items);
+        }
+    });
+}
+
+// YOOCHOOSE yoochoose-clicks.dat.
+int yoochoose(const uint8_t* data, size_t size) {
+  const std::string path =
+      write_file("yoochoose-clicks.dat", std::string(reinterpret_cast<const char*>(data), size));
+  refuse_cleanly([&] {
+    const auto raw = tinyrec::data::read_yoochoose_clicks(path);
+    for (const auto& s : raw)
+      for (const auto& c : s.clicks) require(std::isfinite(c.time));
+    preprocess_both_ways("yoochoose", raw);
+  });
+  return 0;
+}
+
+// DIGINETICA train-item-views.csv.
+int diginetica(const uint8_t* data, size_t size) {
+  const std::string path =
+      write_file("train-item-views.csv", std::string(reinterpret_cast<const char*>(data), size));
+  refuse_cleanly([&] {
+    const auto raw = tinyrec::data::read_diginetica_views(path);
+    for (const auto& s : raw)
+      for (const auto& c : s.clicks) require(std::isfinite(c.time));
+    preprocess_both_ways("diginetica", raw);
+  });
+  return 0;
+}
+
+// MovieLens ratings.csv read as sessions (cut at pauses of 1 hour, and of 1000 hours).
+int movielens_sessions(const uint8_t* data, size_t size) {
+  const std::string path =
+      write_file("ratings.csv", std::string(reinterpret_cast<const char*>(data), size));
+  for (double gap : {1.0, 1000.0})
+    refuse_cleanly([&] {
+      const auto raw = tinyrec::data::read_movielens_sessions(path, gap);
+      preprocess_both_ways("movielens", raw);
+    });
+  return 0;
+}
+
+// MovieLens ratings.csv ==== movies.csv as MeLU's rating tasks, split by users and by items; then
+// every id against its field's vocabulary and every task's rows, through fill_rating_batch.
+int rating_tasks(const uint8_t* data, size_t size) {
+  const auto [ratings, movies] = split_input(data, size);
+  const std::string r = write_file("ratings.csv", ratings);
+  const std::string m = write_file("movies.csv", movies);
+  for (const char* how : {"users", "items"})
+    refuse_cleanly([&] {
+      tinyrec::data::TaskSplit split;
+      split.split = how;
+      split.min_ratings = 2;
+      split.query_size = 1;
+      split.test_fraction = 0.4;
+      const tinyrec::data::MetaDataset ds = tinyrec::data::read_movielens_tasks(r, m, split);
+      for (const auto* table : {&ds.users, &ds.items}) {
+        require(table->ids.dimension() == 2 && table->ids.shape()[1] == table->columns());
+        size_t col = 0;
+        for (const auto& f : table->fields)
+          for (size_t w = 0; w < f.width; ++w, ++col)
+            for (size_t row = 0; row < table->size(); ++row)
+              require(table->ids(row, col) >= 0 && table->ids(row, col) < f.vocab);
+      }
+      require(ds.item_keys.size() == ds.items.size());
+      tinyrec::data::RatingBatch batch;
+      for (const auto* tasks : {&ds.train, &ds.test})
+        for (const auto& t : *tasks) {
+          require(t.user >= 0 && size_t(t.user) < ds.users.size());
+          require(!t.query_items.empty() && !t.support_items.empty());
+          for (const auto* items : {&t.support_items, &t.query_items})
+            for (int64_t item : *items) require(item >= 0 && size_t(item) < ds.items.size());
+          for (const auto* rs : {&t.support_ratings, &t.query_ratings})
+            for (float v : *rs) require(std::isfinite(v));
+          tinyrec::data::fill_rating_batch(ds, t.user, t.support_items, t.support_ratings, batch);
+          require(batch.size == t.support_items.size());
+        }
+    });
+  return 0;
+}
+
 std::string read_fixture(const std::string& name) {
   std::ifstream in(fs::path(TINYREC_SOURCE_DIR) / "tests" / "data" / "fixtures" / name,
                    std::ios::binary);
@@ -152,6 +261,17 @@ std::vector<std::string> seed_inputs(const std::string& target) {
     for (const char* t :
          {"mt_small_train.csv", "mt_bad_fields.csv", "mt_bad_quote.csv", "mt_income_sample.csv"})
       seeds.push_back(read_fixture("mt_schema.txt") + cut + read_fixture(t));
+  if (target == "yoochoose") seeds.push_back(read_fixture("yoochoose/yoochoose-clicks.dat"));
+  if (target == "diginetica") seeds.push_back(read_fixture("diginetica/train-item-views.csv"));
+  if (target == "movielens_sessions")
+    for (const char* f : {"session_ratings.csv", "ml_ratings.csv", "ml_ratings_bad_timestamp.csv"})
+      seeds.push_back(read_fixture(f));
+  if (target == "rating_tasks") {
+    pairs({"ml_ratings_tasks.csv", "ml_ratings.csv", "ml_ratings_unknown_movie.csv"},
+          "ml_movies.csv");
+    seeds.push_back(read_fixture("ml_ratings_tasks.csv") + cut +
+                    read_fixture("ml_movies_quoted_header.csv"));
+  }
   if (target == "npy") {
     for (const auto& a : {xt::xarray<float>{{1.5f, -2.0f}, {0.25f, 3.0f}}}) {
       tinyrec::nn::save_npy(write_file("seed.npy", ""), a);
@@ -178,7 +298,11 @@ const std::map<std::string, std::function<int(const uint8_t*, size_t)>>& targets
       {"movielens", movielens},
       {"tabular_csv", tabular_csv},
       {"npy", npy},
-      {"checkpoint", checkpoint}};
+      {"checkpoint", checkpoint},
+      {"yoochoose", yoochoose},
+      {"diginetica", diginetica},
+      {"movielens_sessions", movielens_sessions},
+      {"rating_tasks", rating_tasks}};
   return all;
 }
 

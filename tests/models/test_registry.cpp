@@ -19,24 +19,15 @@
 #include "models/registry.hpp"
 #include "models/trainer.hpp"
 #include "nn/checkpoint.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec;
 using nlohmann::json;
+using tinyrec_test::TempDir;
+using tinyrec_test::tiny_run_config;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh, empty folder under the system temp dir, removed when the test ends.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("tinyrec_registry_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str() const { return path.string(); }
-};
 
 // The message of the std::invalid_argument that `fn` throws; empty (and a failed check) if it
 // throws none.
@@ -55,17 +46,6 @@ std::vector<xt::xarray<float>> values_of(const models::Model<float>& model) {
   std::vector<xt::xarray<float>> values;
   for (const auto& p : model.parameters()) values.push_back(p.value());
   return values;
-}
-
-// A small run of `name` on its task's first (synthetic) data set at the task's tiny size.
-models::RunConfig tiny_run_config(const models::ModelEntry& entry) {
-  models::RunConfig rc;
-  rc.model = entry.name;
-  rc.data_options = models::find_task(entry.task).tiny_data;
-  rc.train.batch_size = 16;
-  rc.train.eval_batch_size = 32;
-  rc.model_seed = 3;
-  return rc;
 }
 
 }  // namespace
@@ -131,7 +111,7 @@ TEST_CASE("registry: every model passes its gradient check, trains, reloads and 
       const xt::xarray<float> outputs = run.task->test_outputs(*run.model, 32);
       REQUIRE(outputs.dimension() == 2);
       REQUIRE(outputs.size() > 0);
-      TempDir dir(entry.name);
+      TempDir dir("tinyrec_registry", entry.name);
       nn::save_checkpoint(*run.model, dir.str());
       models::RunConfig other_rc = rc;
       other_rc.model_seed = rc.model_seed + 1;

@@ -23,33 +23,19 @@
 #include "nn/layers.hpp"
 #include "nn/npy.hpp"
 #include "nn/optim.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec;
 using nlohmann::json;
+using tinyrec_test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("tinyrec_resume_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str() const { return path.string(); }
-};
-
+// The shared tiny run, with seeds of its own for the batch order and the data.
 models::RunConfig tiny_run_config(const models::ModelEntry& entry, size_t epochs) {
-  models::RunConfig rc;
-  rc.model = entry.name;
-  rc.data_options = models::find_task(entry.task).tiny_data;
-  rc.train.batch_size = 16;
-  rc.train.eval_batch_size = 32;
-  rc.train.epochs = epochs;
+  models::RunConfig rc = tinyrec_test::tiny_run_config(entry, epochs);
   rc.train.seed = 5;
-  rc.model_seed = 3;
   rc.data_seed = 4;
   return rc;
 }
@@ -98,7 +84,7 @@ TEST_CASE("resume: every model, stopped after epoch 1 and resumed, ends bit for 
     REQUIRE(whole_report.curve.size() == 2);
 
     // Stopped after epoch 1: the state goes into a folder, as the command line writes it.
-    TempDir dir(entry.name);
+    TempDir dir("tinyrec_resume", entry.name);
     {
       models::RunConfig first = rc;
       first.train.epochs = 1;
@@ -146,7 +132,7 @@ TEST_CASE("resume: the generators of a model's dropout are part of the state") {
 TEST_CASE("resume: load_state refuses a state that does not belong to the run") {
   const models::ModelEntry& entry = models::find_model("dien");  // a task with its own generator
   const models::RunConfig rc = tiny_run_config(entry, 1);
-  TempDir dir("refuse");
+  TempDir dir("tinyrec_resume", "refuse");
   {
     models::Run run = models::build_run(rc);
     models::Trainer trainer(*run.task, *run.model, run.config.train);
@@ -250,7 +236,7 @@ TEST_CASE("optimizer state: every optimizer continues from a saved state exactly
     auto opt_a = nn::make_optimizer<double>(name, a, 0.05);
     auto opt_b = nn::make_optimizer<double>(name, b, 0.05);
     for (int i = 0; i < 3; ++i) step(*opt_a, a), step(*opt_b, b);
-    TempDir dir("opt_" + name);
+    TempDir dir("tinyrec_resume", "opt_" + name);
     nn::save_optimizer_state(*opt_a, names_a, dir.str());
     // A fresh optimizer over b's parameters (set to a's), loaded: it steps as opt_a does.
     auto opt_c = nn::make_optimizer<double>(name, b, 0.05);

@@ -16,9 +16,11 @@
 #include "nn/checkpoint.hpp"
 #include "nn/layers.hpp"
 #include "nn/npy.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec;
 using namespace tinyrec::nn;
+using tinyrec_test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -37,18 +39,6 @@ struct Net : Module<T> {
   Tensor<T> forward(const Ids& a, const Ids& b) {
     return mlp.forward(concat<T>({items.forward(a), items.forward(b)}, 1));
   }
-};
-
-// A fresh, empty folder under the system temp dir, removed when the test ends.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("tinyrec_ckpt_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str() const { return path.string(); }
 };
 
 const Ids kA{1, 2, 3, 0, 9};
@@ -80,7 +70,7 @@ std::string message_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST_CASE("checkpoint: round trip gives identical outputs and buffers") {
-  TempDir dir("roundtrip");
+  TempDir dir("tinyrec_ckpt", "roundtrip");
   Net<float> a(1);
   train_one_step(a);
   a.eval();
@@ -108,7 +98,7 @@ TEST_CASE("checkpoint: round trip gives identical outputs and buffers") {
 }
 
 TEST_CASE("checkpoint: one .npy per tensor, named by dotted path, plus a manifest") {
-  TempDir dir("files");
+  TempDir dir("tinyrec_ckpt", "files");
   Net<float> net(3);
   save_checkpoint(net, dir.str());
   for (const auto& named : {net.named_parameters(), net.named_buffers()})
@@ -138,7 +128,7 @@ TEST_CASE("checkpoint: one .npy per tensor, named by dotted path, plus a manifes
 }
 
 TEST_CASE("checkpoint: a float checkpoint loads into a double model") {
-  TempDir dir("convert");
+  TempDir dir("tinyrec_ckpt", "convert");
   Net<float> f(4);
   train_one_step(f);
   save_checkpoint(f, dir.str());
@@ -156,7 +146,7 @@ TEST_CASE("checkpoint: a float checkpoint loads into a double model") {
   for (size_t i = 0; i < yf.numel(); ++i)
     CHECK(yd.data()[i] == doctest::Approx(yf.data()[i]).epsilon(1e-5));
   // And back: a double checkpoint loads into a float model.
-  TempDir back("convert_back");
+  TempDir back("tinyrec_ckpt", "convert_back");
   save_checkpoint(d, back.str());
   CHECK(npy_dtype((back.path / "items.weight.npy").string()) == "<f8");
   Net<float> g(6);
@@ -165,7 +155,7 @@ TEST_CASE("checkpoint: a float checkpoint loads into a double model") {
 }
 
 TEST_CASE("checkpoint: errors name the tensor and the file, and leave the module untouched") {
-  TempDir dir("errors");
+  TempDir dir("tinyrec_ckpt", "errors");
   Net<float> net(7);
   save_checkpoint(net, dir.str());
   Net<float> target(8);
@@ -226,7 +216,7 @@ TEST_CASE("checkpoint: errors name the tensor and the file, and leave the module
 }
 
 TEST_CASE("checkpoint: files other than .npy are ignored") {
-  TempDir dir("other_files");
+  TempDir dir("tinyrec_ckpt", "other_files");
   Net<float> net(10);
   save_checkpoint(net, dir.str());
   std::ofstream(dir.path / "notes.txt") << "trained on sample data";

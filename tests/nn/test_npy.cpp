@@ -10,21 +10,18 @@
 #include <string>
 
 #include "nn/npy.hpp"
+#include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;
 using tinyrec::nn::load_npy;
 using tinyrec::nn::npy_dtype;
 using tinyrec::nn::save_npy;
+using tinyrec_test::read_bytes;
 
 namespace {
 
 std::string temp_path(const std::string& name) {
   return (fs::temp_directory_path() / ("tinyrec_test_npy_" + name)).string();
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 void write_bytes(const std::string& path, const std::string& bytes) {

@@ -1,0 +1,44 @@
+// The one size limit: no tensor, table or data set may hold more than 2^31 values (8 GiB as
+// float32, 16 GiB as int64). Sizes come from flags and files; their product is checked before
+// anything that large is allocated, so a size that cannot fit is an error naming where each
+// factor came from, not a std::bad_alloc (or the kernel's OOM killer) minutes later.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tinyrec {
+
+inline constexpr uint64_t kMaxValues = uint64_t(1) << 31;
+
+struct SizeLimitError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// One factor of a size and where it came from: {"--users", 10000000}.
+struct SizeFactor {
+  std::string name;
+  double value;
+};
+
+// Throws SizeLimitError "WHAT: --users 10000000 × --samples-per-user 100000 = 1e+12 values, more
+// than the limit of 2^31 = 2147483648" when the factors' product exceeds kMaxValues. Products
+// are taken in double, so they never overflow.
+inline void check_size(const std::string& what, const std::vector<SizeFactor>& factors) {
+  double product = 1;
+  for (const auto& f : factors) product *= f.value;
+  if (product <= double(kMaxValues)) return;
+  std::ostringstream os;
+  os << what << ": ";
+  for (size_t i = 0; i < factors.size(); ++i)
+    os << (i ? " × " : "") << factors[i].name << " " << std::llround(factors[i].value);
+  os.precision(3);
+  os << " = " << product << " values, more than the limit of 2^31 = " << kMaxValues;
+  throw SizeLimitError(os.str());
+}
+
+}  // namespace tinyrec

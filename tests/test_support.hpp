@@ -1,0 +1,49 @@
+// What several test programs share: a scratch folder removed when the test ends, a file's bytes,
+// and a small run of a registered model.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "models/trainer.hpp"
+
+namespace tinyrec_test {
+
+// A fresh, empty folder under the system temp dir (PREFIX_PID_NAME), removed when the test ends.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir(const std::string& prefix, const std::string& name)
+      : path(std::filesystem::temp_directory_path() /
+             (prefix + "_" + std::to_string(::getpid()) + "_" + name)) {
+    std::filesystem::remove_all(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string str() const { return path.string(); }
+};
+
+// The whole content of a file; empty when it cannot be read.
+inline std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A small run of `entry` on its task's first (synthetic) data set at the task's tiny size.
+inline tinyrec::models::RunConfig tiny_run_config(const tinyrec::models::ModelEntry& entry,
+                                                  size_t epochs = 2) {
+  tinyrec::models::RunConfig rc;
+  rc.model = entry.name;
+  rc.data_options = tinyrec::models::find_task(entry.task).tiny_data;
+  rc.train.batch_size = 16;
+  rc.train.eval_batch_size = 32;
+  rc.train.epochs = epochs;
+  rc.model_seed = 3;
+  return rc;
+}
+
+}  // namespace tinyrec_test
