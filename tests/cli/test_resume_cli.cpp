@@ -155,8 +155,8 @@ TEST_CASE("cli: --detect-anomaly names the op a poisoned learning rate overflows
   const auto found = run(flags + " --detect-anomaly");
   CHECK(found.status != 0);
   CHECK_MESSAGE(found.output.find("tinyrec: error: training stopped at epoch 1, step 2: anomaly: "
-                                  "forward of mul produced Inf in output [128, 50, 36] from "
-                                  "inputs [128, 50, 36], [128, 50, 36]; the last finite loss "
+                                  "forward of matmul produced Inf in output [128, 80] from "
+                                  "inputs [128, 36], [36, 80]; the last finite loss "
                                   "was click ") != std::string::npos,
                 found.output);
   CHECK(found.output.find("no epoch had finished: nothing was written") != std::string::npos);
