@@ -80,18 +80,33 @@ TEST_CASE("cli: a run stopped after epoch 1 and resumed ends with the same files
   CHECK(read_bytes(stopped / "metrics.json") == before);
 }
 
-TEST_CASE("cli: a NaN in epoch 2 keeps epoch 1's files and checkpoint, and says so") {
-  const fs::path out = scratch("nan_keep");
+namespace {
+
+// A three-epoch DIN run on 120 synthetic users: small enough to train in a moment.
+tinyrec::models::Run small_din_run() {
   tinyrec::models::RunConfig config;
   config.model = "din";
   config.data_options = {{"users", 120}};
   config.train.epochs = 3;
-  tinyrec::models::Run r = tinyrec::models::build_run(config);
+  return tinyrec::models::build_run(config);
+}
+
+// A fault after epoch 1's checkpoint was written: the output layer's bias becomes NaN.
+tinyrec::models::TrainCallbacks nan_after_epoch_1(tinyrec::models::Run& r) {
   tinyrec::models::TrainCallbacks poison;
-  poison.on_epoch_end = [&](size_t epoch) {  // a fault after epoch 1's checkpoint was written
+  poison.on_epoch_end = [&r](size_t epoch) {
     if (epoch == 1)
       r.model->parameters().back().data()[0] = std::numeric_limits<float>::quiet_NaN();
   };
+  return poison;
+}
+
+}  // namespace
+
+TEST_CASE("cli: a NaN in epoch 2 keeps epoch 1's files and checkpoint, and says so") {
+  const fs::path out = scratch("nan_keep");
+  tinyrec::models::Run r = small_din_run();
+  const tinyrec::models::TrainCallbacks poison = nan_after_epoch_1(r);
   std::string msg;
   try {
     tinyrec::cli::train_and_write(r, out.string(), true, "", poison);
@@ -115,16 +130,8 @@ TEST_CASE("cli: a NaN in epoch 2 keeps epoch 1's files and checkpoint, and says 
 
 TEST_CASE("cli: in anomaly mode a NaN in epoch 2 names its op and keeps epoch 1's files") {
   const fs::path out = scratch("anomaly_keep");
-  tinyrec::models::RunConfig config;
-  config.model = "din";
-  config.data_options = {{"users", 120}};
-  config.train.epochs = 3;
-  tinyrec::models::Run r = tinyrec::models::build_run(config);
-  tinyrec::models::TrainCallbacks poison;
-  poison.on_epoch_end = [&](size_t epoch) {
-    if (epoch == 1)
-      r.model->parameters().back().data()[0] = std::numeric_limits<float>::quiet_NaN();
-  };
+  tinyrec::models::Run r = small_din_run();
+  const tinyrec::models::TrainCallbacks poison = nan_after_epoch_1(r);
   std::string msg;
   {
     tinyrec::DetectAnomalyGuard anomaly;
