@@ -16,7 +16,7 @@ if ! command -v clang++ >/dev/null ||
 fi
 build="$root/build-sanitize"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
-  -DTINYREC_SANITIZE=ON -DTINYREC_FUZZ=ON >/dev/null
+  -DTINYREC_SANITIZE=ON -DTINYREC_FUZZ=ON -DTINYREC_BUILD_BENCH=OFF >/dev/null
 SECONDS=0
 cmake --build "$build" -j "$(nproc)"
 echo "sanitize: build in ${SECONDS} s"
