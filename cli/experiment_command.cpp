@@ -17,6 +17,7 @@
 #include "data/mmoe_synthetic.hpp"
 #include "models/multitask_task.hpp"
 #include "models/trainer.hpp"
+#include "nn/init_scheme.hpp"
 
 namespace tinyrec::cli {
 
@@ -321,8 +322,10 @@ void add_experiment_command(CLI::App& app) {
                   "beta_i = i^2 (index)")
       ->check(CLI::IsMember({"gaussian", "index"}))
       ->capture_default_str();
+  // The same names as `train --init`: the census-style data have no embeddings, so the torch
+  // variants differ only there and give these runs identical dense layers.
   cmd->add_option("--init", a->init, "Initial weights of the dense layers")
-      ->check(CLI::IsMember({"torch", "glorot"}))
+      ->check(CLI::IsMember(nn::init::scheme_names()))
       ->capture_default_str();
   cmd->add_option("--bottom-units", a->bottom_units,
                   "Shared-Bottom's hidden units (0 = experts x expert units = 128)")
