@@ -71,7 +71,10 @@ const std::vector<std::pair<Shape, Shape>> kPairs = {{{5, 37}, {5, 37}},
 template <class T, class Op, class Ref>
 void check_binary(const char* name, Op op, Ref ref) {
   std::mt19937_64 rng(7);
-  for (const auto& [sa, sb] : kPairs) {
+  // Plain references, not a structured binding: C++17 lets no lambda capture a binding.
+  for (const auto& pair : kPairs) {
+    const Shape& sa = pair.first;
+    const Shape& sb = pair.second;
     INFO(name << " " << shape_str(sa) << " with " << shape_str(sb));
     const Tensor<T> a = random_values<T>(rng, sa), b = random_values<T>(rng, sb);
     const Tensor<T> got = op(a, b);
@@ -111,7 +114,9 @@ TEST_CASE_TEMPLATE("kernels: broadcast_to and sum_to match scalar loops bit for 
       {{1, 37}, {13, 37}},          {{37}, {3, 9, 37}},       {{13, 1}, {13, 37}},
       {{1, 9, 1}, {3, 9, 37}},      {{3, 1, 37}, {3, 9, 37}}, {{}, {5, 37}},
       {{2, 1, 4, 1}, {2, 3, 4, 19}}};
-  for (const auto& [small, big] : cases) {
+  for (const auto& shapes : cases) {
+    const Shape& small = shapes.first;
+    const Shape& big = shapes.second;
     INFO(shape_str(small) << " <-> " << shape_str(big));
     const Tensor<T> s = random_values<T>(rng, small), x = random_values<T>(rng, big);
 

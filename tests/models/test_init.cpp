@@ -78,7 +78,9 @@ TEST_CASE("init schemes on DIN: embeddings, Linear weights and biases, by scheme
     CHECK(emb_std == (scheme == "torch" ? 1.0 : scheme == "torch-0.1" ? 0.1 : 0.01));
     Scaled weights, biases;
     size_t tables = 0, linears = 0;
-    for (auto& [name, m] : model->named_modules()) {
+    for (auto& named : model->named_modules()) {
+      const std::string& name = named.first;  // a binding no lambda may capture in C++17
+      auto& m = named.second;
       CAPTURE(name);
       if (auto* table = dynamic_cast<nn::Embedding<double>*>(m)) {
         ++tables;
@@ -137,7 +139,9 @@ TEST_CASE(
                         {"init", "torch"}};
   auto model = build("dien", options, {{"n_items", 500}, {"n_cats", 20}});
   size_t cells = 0;
-  for (auto& [name, m] : model->named_modules()) {
+  for (auto& named : model->named_modules()) {
+    const std::string& name = named.first;  // a binding no lambda may capture in C++17
+    auto& m = named.second;
     CAPTURE(name);
     if (auto* cell = dynamic_cast<nn::GRUCell<double>*>(m)) {
       ++cells;
@@ -196,7 +200,9 @@ TEST_CASE("init schemes: every registered model takes each one, and the default 
           CHECK(xt::amax(xt::abs(p.value()))() <= 1 / std::sqrt(double(cell->hidden_size())));
         for (auto& [sub, inner] : cell->named_modules()) in_cells.insert(inner);
       }
-    for (auto& [name, m] : model->named_modules()) {
+    for (auto& named : model->named_modules()) {
+      const std::string& name = named.first;  // a binding no lambda may capture in C++17
+      auto& m = named.second;
       CAPTURE(name);
       if (auto* layer = dynamic_cast<nn::Linear<double>*>(m); layer && !in_cells.count(m)) {
         const double bound = 1 / std::sqrt(double(layer->in_features()));
