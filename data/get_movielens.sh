@@ -21,8 +21,10 @@ if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'library(dslabs)' >/dev/
     exit 1
   fi
   echo "get_movielens.sh: installing r-base-core and r-cran-dslabs with apt-get" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q r-base-core r-cran-dslabs >&2
+  # Another apt-get may hold the lock for a while on a shared machine: wait for it instead of failing.
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+    r-base-core r-cran-dslabs >&2
 fi
 
 mkdir -p "$target"
