@@ -41,4 +41,17 @@ inline void check_size(const std::string& what, const std::vector<SizeFactor>& f
   throw SizeLimitError(os.str());
 }
 
+// The memory this process can still use, in bytes, and what bounds it: the machine's physical
+// memory, a container's limit (cgroup memory.max), or `ulimit -v` / `ulimit -d` less what the
+// process already holds. Memory beyond it is either refused (std::bad_alloc) or, past physical
+// memory, taken by the kernel's out-of-memory killer: sizes whose estimate exceeds it are refused.
+struct MemoryBudget {
+  double bytes = 0;
+  std::string source;  // "physical memory", "ulimit -v", ...
+};
+MemoryBudget memory_budget();
+
+// "28.8 GB", "512 MB": a byte count for a message.
+std::string bytes_text(double bytes);
+
 }  // namespace tinyrec

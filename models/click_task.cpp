@@ -272,6 +272,15 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
   return std::make_unique<ClickTask>(std::move(ds), options, s.data_seed);
 }
 
+// The generated data sets' vocabularies: --items and --cats, with the padding and unknown ids.
+ShapePlan plan_click_shape(const TaskSetup& s) {
+  if (s.dataset != "synthetic" && s.dataset != "drifting" && s.dataset != "long") return {};
+  const json& o = s.data_options;
+  return {{{"n_items", o.at("items").get<int64_t>() + data::kFirstRealId},
+           {"n_cats", o.at("cats").get<int64_t>() + data::kFirstRealId}},
+          {{"n_items", "--items"}, {"n_cats", "--cats"}}};
+}
+
 GradcheckResult gradcheck_click(Model<double>& model, const json& shape, const json& options) {
   auto* m = dynamic_cast<CtrModel<double>*>(&model);
   if (!m) throw std::invalid_argument("the click task needs a click model, not " + model.name());
@@ -369,6 +378,7 @@ TaskEntry click_task_entry() {
                   {"cat_counts", {0, 0, 5, 3, 2}}};
   t.tiny_data = {{"users", 60}, {"items", 40}, {"cats", 5}, {"samples_per_user", 4}};
   t.make = make_click_task;
+  t.plan_shape = plan_click_shape;
   t.gradcheck = gradcheck_click;
   t.bench_data = [](const json& task_options, size_t batch_size) {
     const auto L = int64_t(task_options.get<ClickOptions>().max_len);

@@ -464,6 +464,19 @@ std::unique_ptr<Task> make_multitask_task(const TaskSetup& s) {
   return std::make_unique<MultiTaskTask>(std::move(ds), options, std::move(schema));
 }
 
+// The MMoE generator's data: two regression tasks over --dim numeric features. (ESMM's generator
+// has fixed vocabularies, and the files' shapes are known once read.)
+ShapePlan plan_multitask_shape(const TaskSetup& s) {
+  if (s.dataset != "synthetic") return {};
+  const std::string generator = s.data_options.at("generator").get<std::string>();
+  if (generator == "esmm" || (generator == "auto" && s.model == "esmm")) return {};
+  data::MultiTaskDataset d;  // the shape of make_mmoe_synthetic's data, without its rows
+  d.tasks = {{"task1", data::TaskKind::regression}, {"task2", data::TaskKind::regression}};
+  json shape = multitask_shape(d);
+  shape["n_numeric"] = s.data_options.at("dim").get<int64_t>();
+  return {shape, {{"n_numeric", "--dim"}}};
+}
+
 GradcheckResult gradcheck_multitask(Model<double>& model, const json& shape, const json& options) {
   auto* m = dynamic_cast<MultiTaskModel<double>*>(&model);
   if (!m)
@@ -541,6 +554,7 @@ TaskEntry multitask_task_entry() {
       {"cat_vocab_sizes", {4, 3}}};
   t.tiny_data = {{"train_rows", 300}, {"test_rows", 100}, {"dim", 8}};
   t.make = make_multitask_task;
+  t.plan_shape = plan_multitask_shape;
   t.gradcheck = gradcheck_multitask;
   t.bench_data = [](const json&, size_t batch_size) {
     return json{{"train_rows", std::max<size_t>(8 * batch_size, 2048)}, {"test_rows", 16}};

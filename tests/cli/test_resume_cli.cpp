@@ -174,3 +174,27 @@ TEST_CASE("cli: --detect-anomaly names the op a poisoned learning rate overflows
         std::string::npos);
   CHECK(plain.output.find("anomaly") == std::string::npos);
 }
+
+TEST_CASE("cli: experiment --detect-anomaly names the op in the run a poisoned rate overflows") {
+  const fs::path out = scratch("anomaly_experiment");
+  const std::string flags =
+      "experiment --seeds 1 --epochs 2 --correlations 0.5 --models mmoe "
+      "--train-rows 300 --test-rows 100 --lr 1e30 --quiet --out " +
+      out.string();
+  const auto found = run(flags + " --detect-anomaly");
+  CHECK(found.status == 1);
+  CHECK_MESSAGE(found.output ==
+                    "tinyrec: error: mmoe at correlation 0.5, seed 1: training stopped at epoch 1, "
+                    "step 2: anomaly: forward of matmul produced Inf in output [128, 8] from "
+                    "inputs [128, 16], [16, 8]; the last finite loss was task1 2.65104, task2 "
+                    "2.87576 (epoch 1, step 1)\n",
+                found.output);
+  // Without the flag the same run stops at the loss, naming no op.
+  const auto plain = run(flags);
+  CHECK(plain.status == 1);
+  CHECK_MESSAGE(plain.output.find("tinyrec: error: mmoe at correlation 0.5, seed 1: training "
+                                  "stopped at epoch 1, step 2: the task1 loss is inf") == 0,
+                plain.output);
+  CHECK(plain.output.find("anomaly") == std::string::npos);
+  CHECK(!fs::exists(out / "table.md"));
+}
