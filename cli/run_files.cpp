@@ -126,8 +126,12 @@ void write_checkpoint(const std::string& out, const models::Run& run,
   nn::save_checkpoint(*run.model, tmp.string());
   write_json(tmp / "config.json", run.config);
   if (trainer) trainer->save_state(tmp.string());
-  fs::remove_all(old, ec);
-  if (fs::exists(dir)) rename_into_place(dir.string(), old.string());
+  // At every instant one whole checkpoint is checkpoint/ or checkpoint.old/ (where checkpoint_of
+  // looks): the previous one is moved aside only when it is checkpoint/, and removed last.
+  if (fs::exists(dir)) {
+    fs::remove_all(old, ec);
+    rename_into_place(dir.string(), old.string());
+  }
   rename_into_place(tmp.string(), dir.string());
   fs::remove_all(old, ec);
 }

@@ -59,7 +59,7 @@ double copies_in_training(const std::string& optimizer) {
 }
 
 // A planned size up to this is probed as it is; a larger one through models with it this small.
-constexpr double kProbeAsIs = 1e5;
+constexpr double kProbeAsIs = 1e4;
 constexpr double kProbeBase = 16;
 
 // The model at the data's planned shape, measured before the data or the model are built. Its
@@ -307,7 +307,13 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
     p.step = report.steps;
     p.epoch = double(report.steps) / double(steps);
     p.train = since_point.means();
-    p.test = s.task.evaluate(s.model, o.eval_batch_size);
+    try {
+      p.test = s.task.evaluate(s.model, o.eval_batch_size);
+    } catch (const std::bad_alloc&) {
+      throw std::runtime_error("training stopped after step " + std::to_string(report.steps) +
+                               ": out of memory evaluating on the test split; lower the sizes of "
+                               "the data or the model");
+    }
     since_point.clear();
     report.curve.push_back(p);
     if (callbacks.on_point) callbacks.on_point(report.curve.back(), end_of_epoch);

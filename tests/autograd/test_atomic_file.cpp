@@ -61,7 +61,7 @@ TEST_CASE("memory_budget: the least of physical memory and ulimit -v, less what 
   REQUIRE(getrlimit(RLIMIT_AS, &before) == 0);
   std::ifstream statm("/proc/self/statm");
   double pages = 0;
-  REQUIRE(statm >> pages);
+  REQUIRE(bool(statm >> pages));
   const double held = pages * double(sysconf(_SC_PAGESIZE));
   rlimit lower = before;
   lower.rlim_cur = rlim_t(held + 1e9);

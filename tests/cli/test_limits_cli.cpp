@@ -52,8 +52,8 @@ TEST_CASE("cli: under ulimit -v, sizes past the memory end in one line and exit 
       // Accepted sizes that outgrow the memory while the data are built, or in a batch.
       {"train --model mmoe --train-rows 100000000 --dim 20" + to,
        "tinyrec: error: out of memory building --dataset synthetic with "},
-      {"train --model din --users 100000 --batch-size 16777216" + to,
-       "tinyrec: error: training stopped at epoch 1, step 1: out of memory in a batch of 800000 "
+      {"train --model din --users 20000 --batch-size 16777216" + to,
+       "tinyrec: error: training stopped at epoch 1, step 1: out of memory in a batch of 160000 "
        "rows (--batch-size 16777216); lower --batch-size or the model's sizes"},
       {"experiment --train-rows 10000000 --seeds 1 --epochs 1 --quiet --out " + out.string(),
        "tinyrec: error: out of memory building the data of --train-rows 10000000 and --test-rows "
