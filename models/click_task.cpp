@@ -92,8 +92,8 @@ template LossTerms<double> click_loss_terms(CtrModel<double>&, const data::CtrBa
 json ctr_shape(const data::CtrDataset& d) {
   return {{"n_items", d.n_items},
           {"n_cats", d.n_cats},
-          {"item_counts", d.item_counts},
-          {"cat_counts", d.cat_counts}};
+          {"item_counts", IdCounts(d.item_counts)},
+          {"cat_counts", IdCounts(d.cat_counts)}};
 }
 
 data::CtrBatch tiny_ctr_batch(const CtrConfig& c) {

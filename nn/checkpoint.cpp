@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -125,6 +126,8 @@ void load_checkpoint(Module<T>& module, const std::string& dir) {
     }
     try {
       values[i] = load_as<T>(path.string(), name);
+    } catch (const std::bad_alloc&) {
+      throw std::runtime_error("load_checkpoint: out of memory reading " + path.string());
     } catch (const std::exception& e) {
       problems.push_back(e.what());
       continue;

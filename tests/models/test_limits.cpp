@@ -10,6 +10,7 @@
 #include <string>
 
 #include "autograd/limits.hpp"
+#include "models/click_task.hpp"
 #include "models/registry.hpp"
 #include "models/trainer.hpp"
 #include "tests/test_support.hpp"
@@ -132,4 +133,26 @@ TEST_CASE("limits: the planned parameter count is the built model's, for every p
     }
     CHECK(planned == double(models::build_run(rc).model->parameter_count()));
   }
+}
+
+TEST_CASE("limits: a vocabulary's counts travel as one binary value, freed without allocating") {
+  // A JSON array frees its elements by moving them into a new vector first: out of memory in that
+  // destructor would be std::terminate. One binary value is freed in one piece.
+  data::CtrDataset d;
+  d.n_items = 5, d.n_cats = 3;
+  d.item_counts = {0, 0, 7, 1, 3};
+  d.cat_counts = {0, 0, 11};
+  const nlohmann::json shape = models::ctr_shape(d);
+  CHECK(shape.at("item_counts").is_binary());
+  CHECK(shape.at("item_counts").get_binary().size() == 5 * sizeof(int64_t));
+  const models::CtrConfig c = shape.get<models::CtrConfig>();
+  CHECK(c.item_counts == std::vector<int64_t>{0, 0, 7, 1, 3});
+  CHECK(c.cat_counts == std::vector<int64_t>{0, 0, 11});
+  // A hand-written configuration's arrays still read; a binary of stray bytes is refused.
+  nlohmann::json hand = {{"item_counts", {0, 0, 2}}};
+  CHECK(hand.get<models::CtrConfig>().item_counts == std::vector<int64_t>{0, 0, 2});
+  hand["item_counts"] = nlohmann::json::binary({1, 2, 3});
+  CHECK_THROWS_WITH_AS(hand.get<models::CtrConfig>(),
+                       "id counts: 3 bytes is not a whole number of 64-bit counts",
+                       std::invalid_argument);
 }
