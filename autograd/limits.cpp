@@ -4,8 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 namespace tinyrec {
 
@@ -52,6 +54,25 @@ std::string bytes_text(double bytes) {
   else
     std::snprintf(buf, sizeof buf, "%.0f MB", bytes / 1e6);
   return buf;
+}
+
+void check_size_in_memory(const std::string& what, const std::vector<SizeFactor>& factors,
+                          double bytes_per_value, const std::string& per_value) {
+  check_size(what, factors);
+  double values = 1;
+  for (const auto& f : factors) values *= f.value;
+  const double bytes = values * bytes_per_value;
+  const MemoryBudget budget = memory_budget();
+  if (bytes <= budget.bytes) return;
+  std::ostringstream os;
+  os << what << ": ";
+  for (size_t i = 0; i < factors.size(); ++i)
+    os << (i ? " × " : "") << factors[i].name << " " << std::llround(factors[i].value);
+  os.precision(3);
+  os << " = " << values << " values, " << bytes_per_value << " bytes each (" << per_value
+     << "): up to " << bytes_text(bytes) << ", more than the " << bytes_text(budget.bytes)
+     << " this process may use (" << budget.source << ")";
+  throw SizeLimitError(os.str());
 }
 
 }  // namespace tinyrec

@@ -235,14 +235,16 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
     // data's): refused here, before the generator allocates them.
     const double len =
         s.dataset == "long" ? double(options.max_len) : o.at("hist_len_max").get<double>();
-    check_size("--dataset " + s.dataset + " histories",
-               {{"--users", o.at("users").get<double>()},
-                {"--samples-per-user", o.at("samples_per_user").get<double>()},
-                {s.dataset == "long" ? "--max-len" : "--hist-len-max", len}});
+    check_size_in_memory("--dataset " + s.dataset + " histories",
+                         {{"--users", o.at("users").get<double>()},
+                          {"--samples-per-user", o.at("samples_per_user").get<double>()},
+                          {s.dataset == "long" ? "--max-len" : "--hist-len-max", len}},
+                         16, "an item and a category id");
     if (s.dataset == "long")
-      check_size("--dataset long whole histories",
-                 {{"--users", o.at("users").get<double>()},
-                  {"--hist-len-max", o.at("hist_len_max").get<double>()}});
+      check_size_in_memory("--dataset long whole histories",
+                           {{"--users", o.at("users").get<double>()},
+                            {"--hist-len-max", o.at("hist_len_max").get<double>()}},
+                           24, "an item, a category and a time");
   }
   if (s.dataset == "synthetic") {
     data::DinSyntheticConfig c = o.get<data::DinSyntheticConfig>();

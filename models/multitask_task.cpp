@@ -417,10 +417,11 @@ std::unique_ptr<Task> make_multitask_task(const TaskSetup& s) {
     const int64_t train = o.at("train_rows"), test = o.at("test_rows");
     if (generator == "mmoe") {
       const data::MmoeSyntheticConfig d;
-      check_size("--dataset synthetic features",
-                 {{"--train-rows + --test-rows",
-                   double((train > 0 ? train : d.train) + (test > 0 ? test : d.test))},
-                  {"--dim", o.at("dim").get<double>()}});
+      check_size_in_memory("--dataset synthetic features",
+                           {{"--train-rows + --test-rows",
+                             double((train > 0 ? train : d.train) + (test > 0 ? test : d.test))},
+                            {"--dim", o.at("dim").get<double>()}},
+                           4, "a float32 feature");
     }
     if (generator == "esmm") {
       data::EsmmSyntheticConfig c;

@@ -282,8 +282,10 @@ std::unique_ptr<Task> make_next_item_task(const TaskSetup& s) {
   data::SessionProtocol p;
   if (s.dataset != "synthetic") p.min_item_count = o.at("min_item_count").get<size_t>();
   if (s.dataset == "synthetic") {
-    check_size("--dataset synthetic clicks", {{"--sessions", o.at("sessions").get<double>()},
-                                              {"--len-max", o.at("len_max").get<double>()}});
+    check_size_in_memory("--dataset synthetic clicks",
+                         {{"--sessions", o.at("sessions").get<double>()},
+                          {"--len-max", o.at("len_max").get<double>()}},
+                         8, "an item id");
     data::SessionSyntheticConfig c = o.get<data::SessionSyntheticConfig>();
     c.seed = s.data_seed;
     ds = data::make_session_synthetic(c);

@@ -49,8 +49,12 @@ TEST_CASE("cli: under ulimit -v, sizes past the memory end in one line and exit 
        "in the weights with a row per n_items 100000002 (--items), held 4 times over to train "
        "with --optimizer adam (weights, gradients and the optimizer's state): 28.8 GB, more than "
        "the "},
-      // Accepted sizes that outgrow the memory while the data are built, or in a batch.
+      // A data set that cannot fit, from its flags before it is built.
       {"train --model mmoe --train-rows 100000000 --dim 20" + to,
+       "tinyrec: error: --dataset synthetic features: --train-rows + --test-rows 100002000 × --dim "
+       "20 = 2e+09 values, 4 bytes each (a float32 feature): up to 8.0 GB, more than the "},
+      // Accepted sizes that outgrow the memory while the data are built, or in a batch.
+      {"train --model esmm --train-rows 100000000" + to,
        "tinyrec: error: out of memory building --dataset synthetic with "},
       {"train --model din --users 20000 --batch-size 16777216" + to,
        "tinyrec: error: training stopped at epoch 1, step 1: out of memory in a batch of 160000 "

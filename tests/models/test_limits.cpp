@@ -118,6 +118,30 @@ TEST_CASE("limits: weights per row past the limit of values are refused from the
   }
 }
 
+TEST_CASE("limits: a generated data set that cannot fit the memory is refused before it is built") {
+  const AddressSpaceLimit limit(1.5e9);
+  models::RunConfig rc = tinyrec_test::tiny_run_config(models::find_model("din"));
+  rc.data_options = {{"users", 1000000}, {"samples_per_user", 50}};
+  const std::string m = refusal(rc);
+  CHECK_MESSAGE(m.rfind("--dataset synthetic histories: --users 1000000 × --samples-per-user 50 × "
+                        "--hist-len-max 40 = 2e+09 values, 16 bytes each (an item and a category "
+                        "id): up to 32.0 GB, more than the ",
+                        0) == 0,
+                m);
+  CHECK(contains(m, " this process may use (ulimit -v)"));
+  rc = tinyrec_test::tiny_run_config(models::find_model("stamp"));
+  rc.data_options = {{"sessions", 100000000}, {"len_max", 20}};
+  CHECK(contains(refusal(rc),
+                 "--dataset synthetic clicks: --sessions 100000000 × --len-max 20 = "
+                 "2e+09 values, 8 bytes each (an item id): up to 16.0 GB"));
+  rc = tinyrec_test::tiny_run_config(models::find_model("melu"));
+  rc.data_options = {{"users", 10000000}, {"max_ratings", 200}};
+  CHECK(contains(refusal(rc),
+                 "--dataset synthetic ratings: --users 10000000 × --max-ratings 200 "
+                 "= 2e+09 values, 12 bytes each (an item id and a rating): up to "
+                 "24.0 GB"));
+}
+
 TEST_CASE("limits: the planned parameter count is the built model's, for every planned model") {
   for (const auto& entry : models::model_registry()) {
     CAPTURE(entry.name);
