@@ -41,4 +41,26 @@ inline void check_size(const std::string& what, const std::vector<SizeFactor>& f
   throw SizeLimitError(os.str());
 }
 
+// The memory this process can still use, in bytes, and what bounds it: the machine's physical
+// memory, a container's limit (cgroup memory.max), or `ulimit -v` / `ulimit -d` less what the
+// process already holds. Memory beyond it is either refused (std::bad_alloc) or, past physical
+// memory, taken by the kernel's out-of-memory killer: sizes whose estimate exceeds it are refused.
+struct MemoryBudget {
+  double bytes = 0;
+  std::string source;  // "physical memory", "ulimit -v", ...
+};
+MemoryBudget memory_budget();
+
+// "28.8 GB", "512 MB": a byte count for a message.
+std::string bytes_text(double bytes);
+
+// check_size, then whether the values, `bytes_per_value` each (`per_value` says what they are),
+// can fit the memory the process may use; if not, throws SizeLimitError "WHAT: --users 1000000 ×
+// --samples-per-user 50 × --hist-len-max 40 = 2e+09 values, 16 bytes each (an item and a category
+// id): up to 32.0 GB, more than the 25.3 GB this process may use (physical memory)". For data sets
+// built from flags, before they are: past physical memory the kernel's out-of-memory killer would
+// end the process without a word.
+void check_size_in_memory(const std::string& what, const std::vector<SizeFactor>& factors,
+                          double bytes_per_value, const std::string& per_value);
+
 }  // namespace tinyrec

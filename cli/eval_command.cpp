@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "autograd/atomic_file.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_files.hpp"
 
@@ -60,9 +61,11 @@ void add_eval_commands(CLI::App& app) {
       std::cout << scores.str();
       return;
     }
-    std::ofstream file(p->output);
-    file << scores.str();
-    if (!file) throw std::runtime_error("--output: cannot write " + p->output);
+    try {
+      write_text_atomically(p->output, scores.str());
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("--output: " + std::string(e.what()));
+    }
     std::cerr << "tinyrec predict: wrote " << n << " scores to " << p->output << "\n";
   });
 }

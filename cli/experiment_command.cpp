@@ -12,7 +12,10 @@
 #include <map>
 #include <sstream>
 
+#include "autograd/atomic_file.hpp"
+#include "autograd/tape.hpp"
 #include "cli/commands.hpp"
+#include "cli/run_files.hpp"
 #include "cli/svg_plot.hpp"
 #include "data/mmoe_synthetic.hpp"
 #include "models/multitask_task.hpp"
@@ -35,6 +38,7 @@ struct ExperimentArgs {
   size_t bottom_units = 0;  // Shared-Bottom's width; 0 = experts × units (128)
   std::string out = "runs/mmoe-correlation";
   bool quiet = false;
+  bool detect_anomaly = false;
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -107,7 +111,8 @@ void run_correlation_experiment(const ExperimentArgs& a) {
                                   "' is not a model for this experiment; accepted: "
                                   "shared_bottom, omoe, mmoe, ple");
   if (a.seeds == 0) throw std::invalid_argument("--seeds must be at least 1");
-  fs::create_directories(a.out);
+  prepare_out_dir(a.out);  // before any training: a bad --out fails at once
+  DetectAnomalyGuard anomaly(a.detect_anomaly);
   std::ostream& log = std::cerr;
   std::vector<ExperimentRun> runs;
   const size_t total = ps.size() * a.seeds * names.size();
@@ -122,7 +127,14 @@ void run_correlation_experiment(const ExperimentArgs& a) {
       s.sines = data::parse_sine_params(a.sines);
       s.seed = seed;
       data::MmoeSyntheticReport report;
-      const data::MultiTaskDataset ds = data::make_mmoe_synthetic(s, &report);
+      data::MultiTaskDataset ds;
+      try {
+        ds = data::make_mmoe_synthetic(s, &report);
+      } catch (const std::bad_alloc&) {
+        throw std::runtime_error("out of memory building the data of --train-rows " +
+                                 std::to_string(a.train_rows) + " and --test-rows " +
+                                 std::to_string(a.test_rows) + "; lower them");
+      }
       for (const auto& name : names) {
         const models::ModelEntry& entry = models::find_model(name);
         nlohmann::json options = entry.defaults;
@@ -138,7 +150,14 @@ void run_correlation_experiment(const ExperimentArgs& a) {
         t.seed = seed;
         t.eval_every = a.eval_every;
         const auto t0 = std::chrono::steady_clock::now();
-        const models::TrainReport r = models::Trainer(task, *model, t).fit();
+        models::TrainReport r;
+        try {
+          r = models::Trainer(task, *model, t).fit();
+        } catch (const std::runtime_error& e) {  // a NaN loss, an anomaly, out of memory
+          std::ostringstream which;
+          which << name << " at correlation " << p << ", seed " << seed << ": " << e.what();
+          throw std::runtime_error(which.str());
+        }
         auto mse = [&](const nlohmann::json& test) {
           std::vector<double> out;
           for (const auto& info : ds.tasks) out.push_back(test.at("tasks").at(info.name).at("mse"));
@@ -163,12 +182,11 @@ void run_correlation_experiment(const ExperimentArgs& a) {
 
   // Every run, and its curve.
   {
-    std::ofstream f(fs::path(a.out) / "runs.csv");
+    std::ostringstream f, c;
     f << "model,correlation,seed,task1_mse,task2_mse,mean_mse\n" << std::setprecision(10);
     for (const auto& r : runs)
       f << r.model << "," << r.p << "," << r.seed << "," << r.task_loss[0] << "," << r.task_loss[1]
         << "," << r.mean() << "\n";
-    std::ofstream c(fs::path(a.out) / "curves.csv");
     c << "model,correlation,seed,step,epoch,test_task1_mse,test_task2_mse,train_task1_mse,"
          "train_task2_mse\n"
       << std::setprecision(10);
@@ -177,10 +195,12 @@ void run_correlation_experiment(const ExperimentArgs& a) {
         c << r.model << "," << r.p << "," << r.seed << "," << pt.step << "," << pt.epoch << ","
           << pt.test_loss[0] << "," << pt.test_loss[1] << "," << pt.train_loss[0] << ","
           << pt.train_loss[1] << "\n";
+    write_text_atomically((fs::path(a.out) / "runs.csv").string(), f.str());
+    write_text_atomically((fs::path(a.out) / "curves.csv").string(), c.str());
   }
 
   // The table: mean and spread over seeds per model and correlation.
-  std::ofstream table(fs::path(a.out) / "table.csv");
+  std::ostringstream table;
   table << "model,correlation,seeds,task1_mean,task1_sd,task2_mean,task2_sd,mean_mean,mean_sd,"
            "mean_min,mean_max\n"
         << std::setprecision(10);
@@ -244,7 +264,8 @@ void run_correlation_experiment(const ExperimentArgs& a) {
     }
   }
   const std::string markdown = md.str() + paired.str() + "\n" + detail.str();
-  std::ofstream(fs::path(a.out) / "table.md") << markdown;
+  write_text_atomically((fs::path(a.out) / "table.csv").string(), table.str());
+  write_text_atomically((fs::path(a.out) / "table.md").string(), markdown);
   std::cout << markdown;
 
   // The plot: one panel per correlation, the seed-mean test loss of each model against the step,
@@ -329,12 +350,17 @@ void add_experiment_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--bottom-units", a->bottom_units,
                   "Shared-Bottom's hidden units (0 = experts x expert units = 128)")
+      ->check(whole_number_in(0, 100000))
       ->capture_default_str();
   cmd->add_option("--eval-every", a->eval_every,
                   "Training steps between points of the loss curves (0 = each epoch)")
+      ->check(whole_number_in(0, uint64_t(1) << 40))
       ->capture_default_str();
   cmd->add_option("--out", a->out, "Output folder")->capture_default_str();
   cmd->add_flag("--quiet", a->quiet, "No line per run");
+  cmd->add_flag("--detect-anomaly", a->detect_anomaly,
+                "Stop at the first op whose output or gradient holds NaN or Inf in any run, naming "
+                "it and its shapes (checks every value: slower)");
   cmd->callback([a] { run_correlation_experiment(*a); });
 }
 

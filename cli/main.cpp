@@ -1,6 +1,7 @@
 // tinyrec: train, evaluate, check and time the library's recommendation models.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <new>
 
 #include "autograd/tensor.hpp"
 #include "cli/commands.hpp"
@@ -32,6 +33,10 @@ int main(int argc, char** argv) {
       if (argv[i][0] != '-') sub = argv[i];
     std::cerr << tinyrec::cli::parse_error_line(e, sub) << "\n";
     return e.get_exit_code();
+  } catch (const std::bad_alloc&) {
+    // What the commands do not name themselves (they name the sizes where they can).
+    std::cerr << "tinyrec: error: out of memory; lower the sizes of the data or the model\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "tinyrec: error: " << e.what() << "\n";
     return 1;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <limits>
 
+#include "autograd/atomic_file.hpp"
 #include "cli/flags.hpp"
 #include "cli/svg_plot.hpp"
 #include "nn/checkpoint.hpp"
@@ -38,26 +39,8 @@ void flatten(const json& j, const std::string& prefix,
   }
 }
 
-// The temporary name a file is written under before it is renamed into place.
-fs::path temporary(const fs::path& path) {
-  return path.string() + ".tmp";
-}
-
-void rename_into_place(const fs::path& tmp, const fs::path& path) {
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec)
-    throw std::runtime_error("cannot rename " + tmp.string() + " to " + path.string() + ": " +
-                             ec.message());
-}
-
 void write_json(const fs::path& path, const json& j) {
-  {
-    std::ofstream f(temporary(path));
-    f << j.dump(2) << "\n";
-    if (!f) throw std::runtime_error("cannot write " + path.string());
-  }
-  rename_into_place(temporary(path), path);
+  write_text_atomically(path.string(), j.dump(2) + "\n");
 }
 
 }  // namespace
@@ -126,28 +109,30 @@ void write_run_files(const std::string& out, const models::Run& run,
     rows.push_back(row);
   }
   const fs::path csv = fs::path(out) / "curve.csv", svg = fs::path(out) / "curve.svg";
-  write_csv(temporary(csv).string(), header, rows);
-  rename_into_place(temporary(csv), csv);
-  write_svg_small_multiples(temporary(svg).string(),
+  write_csv(csv.string(), header, rows);
+  write_svg_small_multiples(svg.string(),
                             run.config.model + " on " + run.config.dataset + ": learning curve",
                             {{PlotSpec{"training loss", "epoch", "loss"}, train_lines},
                              {PlotSpec{"test", "epoch", "metric"}, test_lines}},
                             2);
-  rename_into_place(temporary(svg), svg);
 }
 
 void write_checkpoint(const std::string& out, const models::Run& run,
                       const models::Trainer* trainer) {
-  const fs::path dir = fs::path(out) / "checkpoint", tmp = temporary(dir),
+  const fs::path dir = fs::path(out) / "checkpoint", tmp = temporary_path(dir.string()),
                  old = fs::path(out) / "checkpoint.old";
   std::error_code ec;
   fs::remove_all(tmp, ec);
   nn::save_checkpoint(*run.model, tmp.string());
   write_json(tmp / "config.json", run.config);
   if (trainer) trainer->save_state(tmp.string());
-  fs::remove_all(old, ec);
-  if (fs::exists(dir)) rename_into_place(dir, old);
-  rename_into_place(tmp, dir);
+  // At every instant one whole checkpoint is checkpoint/ or checkpoint.old/ (where checkpoint_of
+  // looks): the previous one is moved aside only when it is checkpoint/, and removed last.
+  if (fs::exists(dir)) {
+    fs::remove_all(old, ec);
+    rename_into_place(dir.string(), old.string());
+  }
+  rename_into_place(tmp.string(), dir.string());
   fs::remove_all(old, ec);
 }
 
@@ -179,7 +164,7 @@ models::Run restore_run(const std::string& checkpoint, const std::string& data_d
                                   " reads no data folder");
     config.data_options["data_dir"] = fs::absolute(data_dir).lexically_normal().string();
   }
-  models::Run run = models::build_run(config);
+  models::Run run = models::build_run(config, false);
   nn::load_checkpoint(*run.model, checkpoint);
   return run;
 }

@@ -10,6 +10,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "autograd/atomic_file.hpp"
+
 namespace tinyrec::cli {
 namespace {
 
@@ -352,12 +354,11 @@ void assign_colours(const std::vector<Series>& series, std::map<std::string, std
 }
 
 void write_text_file(const std::string& path, const std::string& content, const char* what) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out)
-    throw std::runtime_error(std::string(what) + ": cannot open '" + path + "' for writing");
-  out.write(content.data(), static_cast<std::streamsize>(content.size()));
-  out.close();
-  if (!out) throw std::runtime_error(std::string(what) + ": writing '" + path + "' failed");
+  try {
+    write_text_atomically(path, content);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string(what) + ": " + e.what());
+  }
 }
 
 std::string csv_field(const std::string& s) {

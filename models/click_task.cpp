@@ -92,8 +92,8 @@ template LossTerms<double> click_loss_terms(CtrModel<double>&, const data::CtrBa
 json ctr_shape(const data::CtrDataset& d) {
   return {{"n_items", d.n_items},
           {"n_cats", d.n_cats},
-          {"item_counts", d.item_counts},
-          {"cat_counts", d.cat_counts}};
+          {"item_counts", IdCounts(d.item_counts)},
+          {"cat_counts", IdCounts(d.cat_counts)}};
 }
 
 data::CtrBatch tiny_ctr_batch(const CtrConfig& c) {
@@ -235,14 +235,16 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
     // data's): refused here, before the generator allocates them.
     const double len =
         s.dataset == "long" ? double(options.max_len) : o.at("hist_len_max").get<double>();
-    check_size("--dataset " + s.dataset + " histories",
-               {{"--users", o.at("users").get<double>()},
-                {"--samples-per-user", o.at("samples_per_user").get<double>()},
-                {s.dataset == "long" ? "--max-len" : "--hist-len-max", len}});
+    check_size_in_memory("--dataset " + s.dataset + " histories",
+                         {{"--users", o.at("users").get<double>()},
+                          {"--samples-per-user", o.at("samples_per_user").get<double>()},
+                          {s.dataset == "long" ? "--max-len" : "--hist-len-max", len}},
+                         16, "an item and a category id");
     if (s.dataset == "long")
-      check_size("--dataset long whole histories",
-                 {{"--users", o.at("users").get<double>()},
-                  {"--hist-len-max", o.at("hist_len_max").get<double>()}});
+      check_size_in_memory("--dataset long whole histories",
+                           {{"--users", o.at("users").get<double>()},
+                            {"--hist-len-max", o.at("hist_len_max").get<double>()}},
+                           24, "an item, a category and a time");
   }
   if (s.dataset == "synthetic") {
     data::DinSyntheticConfig c = o.get<data::DinSyntheticConfig>();
@@ -270,6 +272,15 @@ std::unique_ptr<Task> make_click_task(const TaskSetup& s) {
                               options.max_len);
   }
   return std::make_unique<ClickTask>(std::move(ds), options, s.data_seed);
+}
+
+// The generated data sets' vocabularies: --items and --cats, with the padding and unknown ids.
+ShapePlan plan_click_shape(const TaskSetup& s) {
+  if (s.dataset != "synthetic" && s.dataset != "drifting" && s.dataset != "long") return {};
+  const json& o = s.data_options;
+  return {{{"n_items", o.at("items").get<int64_t>() + data::kFirstRealId},
+           {"n_cats", o.at("cats").get<int64_t>() + data::kFirstRealId}},
+          {{"n_items", "--items"}, {"n_cats", "--cats"}}};
 }
 
 GradcheckResult gradcheck_click(Model<double>& model, const json& shape, const json& options) {
@@ -369,6 +380,7 @@ TaskEntry click_task_entry() {
                   {"cat_counts", {0, 0, 5, 3, 2}}};
   t.tiny_data = {{"users", 60}, {"items", 40}, {"cats", 5}, {"samples_per_user", 4}};
   t.make = make_click_task;
+  t.plan_shape = plan_click_shape;
   t.gradcheck = gradcheck_click;
   t.bench_data = [](const json& task_options, size_t batch_size) {
     const auto L = int64_t(task_options.get<ClickOptions>().max_len);

@@ -3,7 +3,10 @@
 // the DIN paper's mini-batch aware regularization to them.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,16 +45,45 @@ class CtrModel : public Model<T> {
   virtual std::vector<EmbeddingUse<T>> embedding_uses(const data::CtrBatch& batch) const = 0;
 };
 
+// How often each id occurs in training (n_j), carried in a model's JSON configuration as one binary
+// value. As a JSON array a vocabulary's counts would take 16 bytes and more per id, and destroying
+// the array allocates as much again (nlohmann::json moves a container's elements into a new vector
+// to free them): out of memory there, in a destructor, is std::terminate, not an error message.
+struct IdCounts : std::vector<int64_t> {
+  using std::vector<int64_t>::vector;
+  using std::vector<int64_t>::operator=;
+  IdCounts() = default;
+  IdCounts(std::vector<int64_t> counts) : std::vector<int64_t>(std::move(counts)) {}
+};
+
+inline void to_json(nlohmann::json& j, const IdCounts& c) {
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(c.data());
+  j = nlohmann::json::binary(std::vector<std::uint8_t>(bytes, bytes + c.size() * sizeof(int64_t)));
+}
+
+inline void from_json(const nlohmann::json& j, IdCounts& c) {
+  if (!j.is_binary()) {  // a hand-written configuration's array
+    c = j.get<std::vector<int64_t>>();
+    return;
+  }
+  const auto& bytes = j.get_binary();
+  if (bytes.size() % sizeof(int64_t) != 0)
+    throw std::invalid_argument("id counts: " + std::to_string(bytes.size()) +
+                                " bytes is not a whole number of 64-bit counts");
+  c.resize(bytes.size() / sizeof(int64_t));
+  if (!bytes.empty()) std::memcpy(c.data(), bytes.data(), bytes.size());
+}
+
 // Sizes and switches shared by the CTR models; the defaults are the papers' where they give them.
 struct CtrConfig {
-  int64_t n_items = 2, n_cats = 2;               // vocabulary sizes incl. padding and unknown
-  std::vector<int64_t> item_counts, cat_counts;  // n_j for mini-batch aware regularization
-  size_t item_dim = 18, cat_dim = 18;            // DIEN's Amazon setup: 18 each
-  std::vector<size_t> mlp = {200, 80};           // DIN paper: 200-80-1 (PReLU or Dice)
-  std::vector<size_t> attention = {80, 40};      // the local activation unit's MLP
-  std::string activation = "prelu";              // prelu | dice | relu | sigmoid
-  bool attention_softmax = false;                // the paper: no softmax; its demo code: softmax
-  std::string pooling = "sum";                   // Base model: sum (paper) | mean (DIN repository)
+  int64_t n_items = 2, n_cats = 2;           // vocabulary sizes incl. padding and unknown
+  IdCounts item_counts, cat_counts;          // n_j for mini-batch aware regularization
+  size_t item_dim = 18, cat_dim = 18;        // DIEN's Amazon setup: 18 each
+  std::vector<size_t> mlp = {200, 80};       // DIN paper: 200-80-1 (PReLU or Dice)
+  std::vector<size_t> attention = {80, 40};  // the local activation unit's MLP
+  std::string activation = "prelu";          // prelu | dice | relu | sigmoid
+  bool attention_softmax = false;            // the paper: no softmax; its demo code: softmax
+  std::string pooling = "sum";               // Base model: sum (paper) | mean (DIN repository)
   // DIEN (the authors' sizes: GRU hidden 36 = the 18 + 18 embedding, so h_t and e_t can be
   // compared by an inner product).
   size_t gru_hidden = 36;

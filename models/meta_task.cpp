@@ -393,9 +393,10 @@ std::unique_ptr<Task> make_meta_task(const TaskSetup& s) {
   const json& o = s.data_options;
   data::MetaDataset ds;
   if (s.dataset == "synthetic") {
-    check_size("--dataset synthetic ratings",
-               {{"--users", o.at("users").get<double>()},
-                {"--max-ratings", o.at("max_ratings").get<double>()}});
+    check_size_in_memory("--dataset synthetic ratings",
+                         {{"--users", o.at("users").get<double>()},
+                          {"--max-ratings", o.at("max_ratings").get<double>()}},
+                         12, "an item id and a rating");
     data::MeluSyntheticConfig c = o.get<data::MeluSyntheticConfig>();
     c.seed = s.data_seed;
     data::TaskSplit split = task_split(options, o, s.data_seed);

@@ -417,10 +417,11 @@ std::unique_ptr<Task> make_multitask_task(const TaskSetup& s) {
     const int64_t train = o.at("train_rows"), test = o.at("test_rows");
     if (generator == "mmoe") {
       const data::MmoeSyntheticConfig d;
-      check_size("--dataset synthetic features",
-                 {{"--train-rows + --test-rows",
-                   double((train > 0 ? train : d.train) + (test > 0 ? test : d.test))},
-                  {"--dim", o.at("dim").get<double>()}});
+      check_size_in_memory("--dataset synthetic features",
+                           {{"--train-rows + --test-rows",
+                             double((train > 0 ? train : d.train) + (test > 0 ? test : d.test))},
+                            {"--dim", o.at("dim").get<double>()}},
+                           4, "a float32 feature");
     }
     if (generator == "esmm") {
       data::EsmmSyntheticConfig c;
@@ -462,6 +463,19 @@ std::unique_ptr<Task> make_multitask_task(const TaskSetup& s) {
     ds = data::load_csv_dataset(*schema, train, test);
   }
   return std::make_unique<MultiTaskTask>(std::move(ds), options, std::move(schema));
+}
+
+// The MMoE generator's data: two regression tasks over --dim numeric features. (ESMM's generator
+// has fixed vocabularies, and the files' shapes are known once read.)
+ShapePlan plan_multitask_shape(const TaskSetup& s) {
+  if (s.dataset != "synthetic") return {};
+  const std::string generator = s.data_options.at("generator").get<std::string>();
+  if (generator == "esmm" || (generator == "auto" && s.model == "esmm")) return {};
+  data::MultiTaskDataset d;  // the shape of make_mmoe_synthetic's data, without its rows
+  d.tasks = {{"task1", data::TaskKind::regression}, {"task2", data::TaskKind::regression}};
+  json shape = multitask_shape(d);
+  shape["n_numeric"] = s.data_options.at("dim").get<int64_t>();
+  return {shape, {{"n_numeric", "--dim"}}};
 }
 
 GradcheckResult gradcheck_multitask(Model<double>& model, const json& shape, const json& options) {
@@ -541,6 +555,7 @@ TaskEntry multitask_task_entry() {
       {"cat_vocab_sizes", {4, 3}}};
   t.tiny_data = {{"train_rows", 300}, {"test_rows", 100}, {"dim", 8}};
   t.make = make_multitask_task;
+  t.plan_shape = plan_multitask_shape;
   t.gradcheck = gradcheck_multitask;
   t.bench_data = [](const json&, size_t batch_size) {
     return json{{"train_rows", std::max<size_t>(8 * batch_size, 2048)}, {"test_rows", 16}};

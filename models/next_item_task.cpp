@@ -269,6 +269,12 @@ const OptionSpec kTestDays{
     "test_days", "test-days", "sessions ending in the data's last DAYS days are the test split",
     {},          1e-6,        1e5};
 
+// The generated sessions' catalogue: --items, with the padding id 0.
+ShapePlan plan_next_item_shape(const TaskSetup& s) {
+  if (s.dataset != "synthetic") return {};
+  return {{{"n_items", s.data_options.at("items").get<int64_t>() + 1}}, {{"n_items", "--items"}}};
+}
+
 std::unique_ptr<Task> make_next_item_task(const TaskSetup& s) {
   const NextItemOptions options = s.task_options.get<NextItemOptions>();
   const json& o = s.data_options;
@@ -276,8 +282,10 @@ std::unique_ptr<Task> make_next_item_task(const TaskSetup& s) {
   data::SessionProtocol p;
   if (s.dataset != "synthetic") p.min_item_count = o.at("min_item_count").get<size_t>();
   if (s.dataset == "synthetic") {
-    check_size("--dataset synthetic clicks", {{"--sessions", o.at("sessions").get<double>()},
-                                              {"--len-max", o.at("len_max").get<double>()}});
+    check_size_in_memory("--dataset synthetic clicks",
+                         {{"--sessions", o.at("sessions").get<double>()},
+                          {"--len-max", o.at("len_max").get<double>()}},
+                         8, "an item id");
     data::SessionSyntheticConfig c = o.get<data::SessionSyntheticConfig>();
     c.seed = s.data_seed;
     ds = data::make_session_synthetic(c);
@@ -388,6 +396,7 @@ TaskEntry next_item_task_entry() {
   t.tiny_shape = {{"n_items", 9}};
   t.tiny_data = {{"sessions", 300}, {"items", 40}, {"intents", 4}};
   t.make = make_next_item_task;
+  t.plan_shape = plan_next_item_shape;
   t.gradcheck = gradcheck_next_item;
   t.bench_data = [](const json& task_options, size_t batch_size) {
     const auto L = int64_t(task_options.get<NextItemOptions>().max_len);

@@ -59,6 +59,18 @@ struct TaskSetup {
   uint64_t data_seed = 1;
 };
 
+// What a data set's model_shape() will be, known from its options before the data are built, so
+// that a model too big to fit is refused before anything large is allocated (build_run). `sizes`
+// are the shape's numbers that grow with a flag (a vocabulary, an input width), each with the flag.
+struct ShapePlan {
+  struct Size {
+    std::string key;   // a number of `shape`: "n_items"
+    std::string flag;  // where it comes from: "--items"
+  };
+  nlohmann::json shape;
+  std::vector<Size> sizes;
+};
+
 struct DatasetEntry {
   std::string name, help;
   Options options;
@@ -74,6 +86,9 @@ struct TaskEntry {
   // Data options of the first data set small enough for a test run of a few seconds.
   nlohmann::json tiny_data;
   std::function<std::unique_ptr<Task>(const TaskSetup&)> make;
+  // The model shape of the data `make` would build, where its options alone tell it (the synthetic
+  // data sets); unset, or a plan with a null shape, where only the files can.
+  std::function<ShapePlan(const TaskSetup&)> plan_shape;
   // A float64 check of the model's outputs and training loss against every parameter, on a tiny
   // batch of data of shape `shape`.
   std::function<GradcheckResult(Model<double>&, const nlohmann::json& shape,

@@ -39,11 +39,18 @@ void Retrieved::set_row(size_t b, const data::Timeline& t, int64_t now, const ui
   for (size_t j = n; j < k; ++j) it[j] = ct[j] = gp[j] = 0, m[j] = 0.0f, ps[j] = 0;
 }
 
+size_t retrieved_width(const std::vector<data::LongRow>& rows, size_t k) {
+  size_t longest = 1;
+  for (const auto& r : rows) longest = std::max(longest, r.end);
+  return std::min(k, longest);
+}
+
 void hard_search(const data::LongHistories& h, const std::vector<data::LongRow>& rows,
                  const Ids& cats, size_t k, int64_t buckets, Retrieved& out) {
   if (cats.size() != rows.size())
     throw std::invalid_argument("hard_search: " + std::to_string(rows.size()) + " rows but " +
                                 std::to_string(cats.size()) + " candidate categories");
+  k = retrieved_width(rows, k);
   out.resize(rows.size(), k);
   std::vector<uint32_t> found(k);
   for (size_t b = 0; b < rows.size(); ++b) {
@@ -135,6 +142,7 @@ void SoftSearch<T>::search(const GoodsEmbedding<T>& embed, const Tensor<T>& e_a,
     NoGradGuard no_grad;
     q = query(e_a);
   }
+  k = retrieved_width(rows, k);
   out.resize(B, k);
   picked_.resize(k);
   for (size_t b = 0; b < B; ++b) {

@@ -40,7 +40,13 @@ struct Retrieved {
                int64_t buckets);
 };
 
-// Hard search for every row: the rows' candidates' categories `cats` [B].
+// How many behaviours a search of K hands on for `rows`: K, or the longest history before a row's
+// impression when that is shorter — a K beyond every history takes them all, and the batch's
+// tensors grow with the histories, not with K.
+size_t retrieved_width(const std::vector<data::LongRow>& rows, size_t k);
+
+// Hard search for every row: the rows' candidates' categories `cats` [B]; Retrieved::k is
+// retrieved_width(rows, k).
 void hard_search(const data::LongHistories& h, const std::vector<data::LongRow>& rows,
                  const Ids& cats, size_t k, int64_t buckets, Retrieved& out);
 

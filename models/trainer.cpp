@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/atomic_file.hpp"
 #include "autograd/limits.hpp"
 #include "autograd/tape.hpp"
 #include "data/batching.hpp"
@@ -48,17 +49,108 @@ json model_config(const ModelEntry& entry, const json& model_options, const json
   return config;
 }
 
-Run build_run(const RunConfig& config) {
+namespace {
+
+// How many float32 copies of each parameter training holds: the weights, their gradients (dense,
+// embedding tables too) and the optimizer's state per value (Adam's two moments, Adagrad's sums;
+// SGD without momentum, as --optimizer sgd runs, none).
+double copies_in_training(const std::string& optimizer) {
+  return 2.0 + (optimizer == "adam" ? 2.0 : optimizer == "adagrad" ? 1.0 : 0.0);
+}
+
+// A planned size up to this is probed as it is; a larger one through models with it this small.
+constexpr double kProbeAsIs = 1e4;
+constexpr double kProbeBase = 16;
+
+// The model at the data's planned shape, measured before the data or the model are built. Its
+// parameter count is linear in each of the data's sizes (a vocabulary is the rows of embedding
+// tables, an input width the rows of a first layer), so it is measured from models whose large
+// sizes are small: P = P(base) + Σ_i d_i (v_i − base_i), where d_i = P(base, size i one larger) −
+// P(base) is what one more row of size i adds. Throws SizeLimitError when the weights of one size
+// pass the limit of values.
+struct PlannedCount {
+  double total = 0;
+  std::vector<double> value, per_row;  // per planned size
+};
+
+PlannedCount count_planned(const ModelEntry& entry, const RunConfig& c, const ShapePlan& plan) {
+  auto count = [&](const json& shape) {
+    return double(entry.make_float(model_config(entry, c.model_options, shape, c.model_seed))
+                      ->parameter_count());
+  };
+  const size_t n = plan.sizes.size();
+  PlannedCount p;
+  p.value.resize(n);
+  p.per_row.assign(n, 0);
+  json base = plan.shape;
+  for (size_t i = 0; i < n; ++i) {
+    p.value[i] = plan.shape.at(plan.sizes[i].key).get<double>();
+    if (p.value[i] > kProbeAsIs) base[plan.sizes[i].key] = kProbeBase;
+  }
+  const double base_count = count(base);
+  p.total = base_count;
+  for (size_t i = 0; i < n; ++i) {
+    if (p.value[i] <= kProbeAsIs) continue;
+    const ShapePlan::Size& size = plan.sizes[i];
+    json more = base;
+    more[size.key] = kProbeBase + 1;
+    p.per_row[i] = count(more) - base_count;
+    check_size("the weights with a row per " + size.key,
+               {{size.key + " (" + size.flag + ")", p.value[i]}, {"values per row", p.per_row[i]}});
+    p.total += p.per_row[i] * (p.value[i] - kProbeBase);
+  }
+  return p;
+}
+
+// Also throws SizeLimitError when training the planned model (`training`), or holding its
+// weights, needs more memory than the process may use.
+void check_planned_model(const ModelEntry& entry, const RunConfig& c, const ShapePlan& plan,
+                         bool training) {
+  const PlannedCount p = count_planned(entry, c, plan);
+  const double copies = training ? copies_in_training(c.train.optimizer) : 1.0;
+  const double bytes = p.total * double(sizeof(float)) * copies;
+  const MemoryBudget budget = memory_budget();
+  if (bytes <= budget.bytes) return;
+  size_t named = plan.sizes.size();  // the size whose weights hold the most values
+  double largest = 0;
+  for (size_t i = 0; i < plan.sizes.size(); ++i)
+    if (p.per_row[i] * p.value[i] > largest) largest = p.per_row[i] * p.value[i], named = i;
+  std::ostringstream os;
+  os.precision(3);
+  os << "in memory: " << p.total << " parameters";
+  if (named < plan.sizes.size())
+    os << ", " << largest << " of them in the weights with a row per " << plan.sizes[named].key
+       << " " << std::llround(p.value[named]) << " (" << plan.sizes[named].flag << ")";
+  if (training)
+    os << ", held " << copies << " times over to train with --optimizer " << c.train.optimizer
+       << " (weights, gradients" << (copies > 2 ? " and the optimizer's state" : "") << ")";
+  os << ": " << bytes_text(bytes) << ", more than the " << bytes_text(budget.bytes)
+     << " this process may use (" << budget.source << ")";
+  throw SizeLimitError(os.str());
+}
+
+// "--users 1000000, --samples-per-user 50, ...": the numbers a data set was asked for.
+std::string data_sizes(const DatasetEntry& d, const json& options) {
+  std::string list;
+  for (const auto& spec : d.options) {
+    const json& v = options.at(spec.key);
+    if (v.is_number()) list += (list.empty() ? "" : ", ") + ("--" + spec.flag + " " + v.dump());
+  }
+  return list;
+}
+
+}  // namespace
+
+Run build_run(const RunConfig& config, bool training) {
   Run run;
   run.config = resolve(config);
   run.entry = &find_model(run.config.model);
   const TaskEntry& task = find_task(run.entry->task);
-  run.task = task.make({run.config.model, run.config.task_options, run.config.dataset,
-                        run.config.data_options, run.config.data_seed});
-  const json shape = run.task->model_shape();
+  const TaskSetup setup{run.config.model, run.config.task_options, run.config.dataset,
+                        run.config.data_options, run.config.data_seed};
   // A layer's sizes come from the model's settings and the data's vocabularies: a model that does
   // not fit names them all.
-  auto sizes = [&] {
+  auto sizes = [&](const json& shape) {
     std::string list;
     for (const auto& spec : run.entry->options) {
       const json& v = run.config.model_options.at(spec.key);
@@ -70,15 +162,46 @@ Run build_run(const RunConfig& config) {
     return " (its sizes: " + list + ")";
   };
   const std::string what = "--model " + run.config.model + " does not fit";
+  auto fits = [&](const json& shape, const auto& build) {
+    try {
+      build();
+    } catch (const SizeLimitError& e) {
+      const std::string m = e.what();
+      throw SizeLimitError(what + (m.rfind("in memory", 0) == 0 ? " " : ": ") + m + sizes(shape));
+    } catch (const std::bad_alloc&) {
+      throw std::runtime_error(what + " in memory" + sizes(shape));
+    }
+  };
+  // First from the data's options alone, so that neither the data nor a model that cannot fit is
+  // ever built.
+  if (task.plan_shape) {
+    const ShapePlan plan = task.plan_shape(setup);
+    if (!plan.shape.is_null())
+      fits(plan.shape, [&] { check_planned_model(*run.entry, run.config, plan, training); });
+  }
   try {
+    run.task = task.make(setup);
+  } catch (const std::bad_alloc&) {
+    const DatasetEntry& d = find_dataset(task, run.config.dataset, run.config.model);
+    throw std::runtime_error("out of memory building --dataset " + d.name + " with " +
+                             data_sizes(d, run.config.data_options) + "; lower its sizes");
+  }
+  const json shape = run.task->model_shape();
+  fits(shape, [&] {
     run.model = run.entry->make_float(
         model_config(*run.entry, run.config.model_options, shape, run.config.model_seed));
-  } catch (const SizeLimitError& e) {
-    throw SizeLimitError(what + ": " + e.what() + sizes());
-  } catch (const std::bad_alloc&) {
-    throw std::runtime_error(what + " in memory" + sizes());
-  }
+  });
   return run;
+}
+
+double planned_parameter_count(const RunConfig& config) {
+  const RunConfig c = resolve(config);
+  const ModelEntry& entry = find_model(c.model);
+  const TaskEntry& task = find_task(entry.task);
+  if (!task.plan_shape) return -1;
+  const ShapePlan plan =
+      task.plan_shape({c.model, c.task_options, c.dataset, c.data_options, c.data_seed});
+  return plan.shape.is_null() ? -1 : count_planned(entry, c, plan).total;
 }
 
 void check_resumable(const RunConfig& saved, const RunConfig& config) {
@@ -184,7 +307,13 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
     p.step = report.steps;
     p.epoch = double(report.steps) / double(steps);
     p.train = since_point.means();
-    p.test = s.task.evaluate(s.model, o.eval_batch_size);
+    try {
+      p.test = s.task.evaluate(s.model, o.eval_batch_size);
+    } catch (const std::bad_alloc&) {
+      throw std::runtime_error("training stopped after step " + std::to_string(report.steps) +
+                               ": out of memory evaluating on the test split; lower the sizes of "
+                               "the data or the model");
+    }
     since_point.clear();
     report.curve.push_back(p);
     if (callbacks.on_point) callbacks.on_point(report.curve.back(), end_of_epoch);
@@ -296,10 +425,7 @@ void Trainer::save_state(const std::string& dir) const {
                       {"generators", generators}};
   std::error_code ec;
   fs::create_directories(dir, ec);
-  const fs::path path = fs::path(dir) / "train_state.json";
-  std::ofstream f(path);
-  f << state.dump(2) << "\n";
-  if (!f) throw std::runtime_error("cannot write " + path.string());
+  write_text_atomically((fs::path(dir) / "train_state.json").string(), state.dump(2) + "\n");
   nn::save_optimizer_state(*s.optimizer, s.model.named_parameters(),
                            (fs::path(dir) / "optimizer").string());
 }

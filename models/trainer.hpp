@@ -54,7 +54,15 @@ struct Run {
   std::unique_ptr<Task> task;
   std::unique_ptr<Model<float>> model;
 };
-Run build_run(const RunConfig& config);
+// Sizes that cannot fit are refused first, from the options alone where the data set's plan
+// allows (TaskEntry::plan_shape): a table beyond the limit of values (autograd/limits.hpp), or a
+// model that needs more memory than the process may use — to train it when `training`, else only
+// to hold its weights. Running out of memory while building the data or the model is an error
+// naming their sizes, never a std::bad_alloc.
+Run build_run(const RunConfig& config, bool training = true);
+// The parameter count of the model `config` builds, from its data set's plan alone (no data and
+// no model of that size are built; see build_run); -1 when the data set has no plan.
+double planned_parameter_count(const RunConfig& config);
 // The model's whole configuration for its factory: settings ⊕ the data's shape ⊕ seed.
 nlohmann::json model_config(const ModelEntry& entry, const nlohmann::json& model_options,
                             const nlohmann::json& shape, uint64_t seed);

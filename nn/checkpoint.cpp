@@ -3,11 +3,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <vector>
 #include <xtensor/xmath.hpp>
 
+#include "autograd/atomic_file.hpp"
 #include "nn/npy.hpp"
 
 namespace tinyrec::nn {
@@ -53,22 +55,20 @@ std::string shape_json(const Shape& s) {
 
 template <class T>
 void write_manifest(const fs::path& dir, const Module<T>& module) {
-  const fs::path path = dir / "manifest.json";
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error("save_checkpoint: cannot write " + path.string());
-  auto section = [&out](const char* key, const auto& named, bool last) {
-    out << "  \"" << key << "\": {";
-    for (size_t i = 0; i < named.size(); ++i)
-      out << (i ? "," : "") << "\n    \"" << named[i].first
-          << "\": " << shape_json(named[i].second.shape());
-    out << (named.empty() ? "" : "\n  ") << "}" << (last ? "\n" : ",\n");
-  };
-  out << "{\n  \"format\": \"tinyrec-checkpoint\",\n  \"version\": 1,\n  \"dtype\": \""
-      << (sizeof(T) == 4 ? "float32" : "float64") << "\",\n";
-  section("parameters", module.named_parameters(), false);
-  section("buffers", module.named_buffers(), true);
-  out << "}\n";
-  if (!out) throw std::runtime_error("save_checkpoint: failed writing " + path.string());
+  write_file_atomically((dir / "manifest.json").string(), [&module](std::ostream& out) {
+    auto section = [&out](const char* key, const auto& named, bool last) {
+      out << "  \"" << key << "\": {";
+      for (size_t i = 0; i < named.size(); ++i)
+        out << (i ? "," : "") << "\n    \"" << named[i].first
+            << "\": " << shape_json(named[i].second.shape());
+      out << (named.empty() ? "" : "\n  ") << "}" << (last ? "\n" : ",\n");
+    };
+    out << "{\n  \"format\": \"tinyrec-checkpoint\",\n  \"version\": 1,\n  \"dtype\": \""
+        << (sizeof(T) == 4 ? "float32" : "float64") << "\",\n";
+    section("parameters", module.named_parameters(), false);
+    section("buffers", module.named_buffers(), true);
+    out << "}\n";
+  });
 }
 
 // The array in `path` as T, converting from float32 or float64.
@@ -126,6 +126,8 @@ void load_checkpoint(Module<T>& module, const std::string& dir) {
     }
     try {
       values[i] = load_as<T>(path.string(), name);
+    } catch (const std::bad_alloc&) {
+      throw std::runtime_error("load_checkpoint: out of memory reading " + path.string());
     } catch (const std::exception& e) {
       problems.push_back(e.what());
       continue;

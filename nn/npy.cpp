@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "autograd/atomic_file.hpp"
+
 namespace tinyrec::nn {
 namespace {
 
@@ -254,26 +256,25 @@ void save_npy(const std::string& path, const xt::xarray<T>& a) {
   const bool v1 = header_v1.size() <= 65535;
   header = v1 ? header_v1 : padded(kMagicLen + 2 + 4);
 
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw std::runtime_error("save_npy: cannot open '" + path + "' for writing");
-  out.write(kMagic, kMagicLen);
-  const unsigned char version[2] = {static_cast<unsigned char>(v1 ? 1 : 2), 0};
-  out.write(reinterpret_cast<const char*>(version), 2);
-  const std::size_t hl = header.size();
-  const unsigned char len[4] = {
-      static_cast<unsigned char>(hl & 0xff), static_cast<unsigned char>((hl >> 8) & 0xff),
-      static_cast<unsigned char>((hl >> 16) & 0xff), static_cast<unsigned char>((hl >> 24) & 0xff)};
-  out.write(reinterpret_cast<const char*>(len), v1 ? 2 : 4);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  const auto bytes = static_cast<std::streamsize>(a.size() * sizeof(T));
-  if (a.layout() == xt::layout_type::row_major) {
-    out.write(reinterpret_cast<const char*>(a.data()), bytes);
-  } else {
-    const xt::xarray<T, xt::layout_type::row_major> c = a;
-    out.write(reinterpret_cast<const char*>(c.data()), bytes);
-  }
-  out.close();
-  if (!out) throw std::runtime_error("save_npy: writing '" + path + "' failed");
+  write_file_atomically(path, [&](std::ostream& out) {
+    out.write(kMagic, kMagicLen);
+    const unsigned char version[2] = {static_cast<unsigned char>(v1 ? 1 : 2), 0};
+    out.write(reinterpret_cast<const char*>(version), 2);
+    const std::size_t hl = header.size();
+    const unsigned char len[4] = {static_cast<unsigned char>(hl & 0xff),
+                                  static_cast<unsigned char>((hl >> 8) & 0xff),
+                                  static_cast<unsigned char>((hl >> 16) & 0xff),
+                                  static_cast<unsigned char>((hl >> 24) & 0xff)};
+    out.write(reinterpret_cast<const char*>(len), v1 ? 2 : 4);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    const auto bytes = static_cast<std::streamsize>(a.size() * sizeof(T));
+    if (a.layout() == xt::layout_type::row_major) {
+      out.write(reinterpret_cast<const char*>(a.data()), bytes);
+    } else {
+      const xt::xarray<T, xt::layout_type::row_major> c = a;
+      out.write(reinterpret_cast<const char*>(c.data()), bytes);
+    }
+  });
 }
 
 template <class T>

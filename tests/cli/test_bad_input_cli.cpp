@@ -73,9 +73,17 @@ TEST_CASE("cli: every bad input ends in one error line, a non-zero exit and noth
        "--hist-len-max 40 = 4e+13 values, more than the limit of 2^31 = 2147483648"},
       {"train --dataset long --users 100000 --hist-len-max 100000" + out,
        "--dataset long whole histories: --users 100000 × --hist-len-max 100000 = 1e+10 values"},
+      // a model's weights per row of a vocabulary, from the flags before any data are built
       {"train --model din --items 1000000 --item-dim 4096" + out,
-       "--model din does not fit: Embedding: rows 1000002 × dim 4096 = 4.1e+09 values, more than "
-       "the limit of 2^31 = 2147483648 (its sizes: --item-dim 4096, --cat-dim 18,"},
+       "--model din does not fit: the weights with a row per n_items: n_items (--items) 1000002 × "
+       "values per row 4096 = 4.1e+09 values, more than the limit of 2^31 = 2147483648 (its "
+       "sizes: --item-dim 4096, --cat-dim 18,"},
+      {"train --model stamp --items 100000000" + out,
+       "--model stamp does not fit: the weights with a row per n_items: n_items (--items) "
+       "100000001 × values per row 100 = 1e+10 values, more than the limit of 2^31"},
+      {"train --model mmoe --dim 1048576 --experts 1024" + out,
+       "--model mmoe does not fit: the weights with a row per n_numeric: n_numeric (--dim) "
+       "1048576 × values per row 18432 = 1.93e+10 values, more than the limit of 2^31"},
       {"train --model din --mlp 100000,100000" + out,
        "--model din does not fit: Linear: in 100000 × out 100000 = 1e+10 values"},
       {"train --model mmoe --experts 1024 --expert-units 100000" + out,
@@ -102,6 +110,23 @@ TEST_CASE("cli: every bad input ends in one error line, a non-zero exit and noth
       {"predict --checkpoint " + ckpt + " --input " + record.string() + " --output " +
            (folder / "no" / "such" / "x.tsv").string(),
        "--output: cannot write"},
+      // experiment: its flags get the same treatment, all before the first run trains
+      {"experiment --seeds abc" + out,
+       "--seeds: expects a whole number in [1, 10000000], got 'abc'"},
+      {"experiment --epochs 0" + out, "--epochs: expects a whole number in [1, 10000000], got '0'"},
+      {"experiment --lr 0" + out, "--lr: expects a positive number, got '0'"},
+      {"experiment --train-rows 1e9" + out,
+       "--train-rows: expects a whole number in [1, 10000000]"},
+      {"experiment --bottom-units x" + out,
+       "--bottom-units: expects a whole number in [0, 100000]"},
+      {"experiment --eval-every -1" + out, "--eval-every"},
+      {"experiment --correlations 0.5,2" + out, "--correlations: '2' is not a number in [-1, 1]"},
+      {"experiment --models din" + out, "--models: 'din' is not a model for this experiment"},
+      {"experiment --sines cosine" + out, "--sines: cosine not in {gaussian,index}"},
+      {"experiment nope" + out, "name: nope not in {mmoe-correlation}"},
+      {"experiment --epochs 1 --out " + (good / "metrics.json").string(),
+       "exists and is not a folder"},
+      {"experiment --epochs 1 --out /proc/tinyrec/out", "cannot create the folder"},
   };
   const std::string metrics = read_bytes(good / "metrics.json");
   const std::string weights = read_bytes(good / "checkpoint" / "mlp.layers.0.weight.npy");

@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "autograd/tape.hpp"
@@ -173,4 +175,100 @@ TEST_CASE("cli: --detect-anomaly names the op a poisoned learning rate overflows
   CHECK(plain.output.find("training stopped at epoch 1, step 2: the click loss is") !=
         std::string::npos);
   CHECK(plain.output.find("anomaly") == std::string::npos);
+}
+
+TEST_CASE("cli: experiment --detect-anomaly names the op in the run a poisoned rate overflows") {
+  const fs::path out = scratch("anomaly_experiment");
+  const std::string flags =
+      "experiment --seeds 1 --epochs 2 --correlations 0.5 --models mmoe "
+      "--train-rows 300 --test-rows 100 --lr 1e30 --quiet --out " +
+      out.string();
+  const auto found = run(flags + " --detect-anomaly");
+  CHECK(found.status == 1);
+  CHECK_MESSAGE(found.output ==
+                    "tinyrec: error: mmoe at correlation 0.5, seed 1: training stopped at epoch 1, "
+                    "step 2: anomaly: forward of matmul produced Inf in output [128, 8] from "
+                    "inputs [128, 16], [16, 8]; the last finite loss was task1 2.65104, task2 "
+                    "2.87576 (epoch 1, step 1)\n",
+                found.output);
+  // Without the flag the same run stops at the loss, naming no op.
+  const auto plain = run(flags);
+  CHECK(plain.status == 1);
+  CHECK_MESSAGE(plain.output.find("tinyrec: error: mmoe at correlation 0.5, seed 1: training "
+                                  "stopped at epoch 1, step 2: the task1 loss is inf") == 0,
+                plain.output);
+  CHECK(plain.output.find("anomaly") == std::string::npos);
+  CHECK(!fs::exists(out / "table.md"));
+}
+
+TEST_CASE("cli: a crash while the checkpoint was replaced leaves one that --resume continues") {
+  const fs::path out = scratch("resume_crash");
+  const std::string flags = "--model din --users 60 --batch-size 32 --quiet";
+  const auto first = run("train " + flags + " --epochs 1 --out " + out.string());
+  REQUIRE_MESSAGE(first.status == 0, first.output);
+  // A crash between write_checkpoint's two renames: the previous checkpoint is checkpoint.old, and
+  // a new one half-written sits in checkpoint.tmp.
+  fs::rename(out / "checkpoint", out / "checkpoint.old");
+  fs::create_directories(out / "checkpoint.tmp");
+  std::ofstream(out / "checkpoint.tmp" / "mlp.layers.0.weight.npy") << "\x93NUMPY half";
+  const auto resumed = run("train --resume " + out.string() + " --epochs 2 --quiet");
+  REQUIRE_MESSAGE(resumed.status == 0, resumed.output);
+  CHECK(resumed.output.find("resuming after epoch 1 of 2") != std::string::npos);
+  CHECK(json::parse(read_bytes(out / "checkpoint" / "train_state.json")).at("epochs_done") == 2);
+  CHECK(!fs::exists(out / "checkpoint.old"));
+  CHECK(!fs::exists(out / "checkpoint.tmp"));
+  // The same weights as a run never interrupted.
+  const fs::path whole = scratch("resume_crash_whole");
+  const auto straight = run("train " + flags + " --epochs 2 --out " + whole.string());
+  REQUIRE_MESSAGE(straight.status == 0, straight.output);
+  CHECK(read_bytes(out / "checkpoint" / "mlp.layers.0.weight.npy") ==
+        read_bytes(whole / "checkpoint" / "mlp.layers.0.weight.npy"));
+}
+
+namespace {
+
+// Standard output and error, swallowed while it lives.
+struct Quiet {
+  std::ostringstream sink;
+  std::streambuf* out = std::cout.rdbuf(sink.rdbuf());
+  std::streambuf* err = std::cerr.rdbuf(sink.rdbuf());
+  ~Quiet() {
+    std::cout.rdbuf(out);
+    std::cerr.rdbuf(err);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cli: for every registered model, the same seeds write the same metrics and checkpoint") {
+  for (const auto& entry : tinyrec::models::model_registry()) {
+    CAPTURE(entry.name);
+    const tinyrec::models::RunConfig rc = tinyrec_test::tiny_run_config(entry, 1);
+    const fs::path a = scratch("same_seeds_a_" + entry.name),
+                   b = scratch("same_seeds_b_" + entry.name);
+    for (const fs::path& out : {a, b}) {
+      tinyrec::models::Run r = tinyrec::models::build_run(rc);
+      const Quiet quiet;
+      tinyrec::cli::train_and_write(r, out.string(), true);
+    }
+    CHECK(metrics_without_timing(a) == metrics_without_timing(b));
+    CHECK(read_bytes(a / "curve.csv") == read_bytes(b / "curve.csv"));
+    size_t files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(a / "checkpoint")) {
+      if (!e.is_regular_file()) continue;
+      CAPTURE(e.path());
+      const fs::path twin = b / fs::relative(e.path(), a);
+      if (e.path().filename() == "train_state.json") {  // its one timing field apart
+        json sa = json::parse(read_bytes(e.path())), sb = json::parse(read_bytes(twin));
+        sa.erase("train_seconds"), sb.erase("train_seconds");
+        CHECK(sa == sb);
+      } else {
+        CHECK(read_bytes(e.path()) == read_bytes(twin));
+      }
+      ++files;
+    }
+    CHECK(files > 3);  // weights, manifest, config, state and the optimizer's
+    fs::remove_all(a);
+    fs::remove_all(b);
+  }
 }

@@ -260,3 +260,40 @@ TEST_CASE("optimizer state: every optimizer continues from a saved state exactly
     }
   }
 }
+
+TEST_CASE("resume: a state or weight that fails to write leaves the previous one whole") {
+  const models::RunConfig rc = tiny_run_config(models::find_model("din"), 1);
+  models::Run run = models::build_run(rc);
+  models::Trainer trainer(*run.task, *run.model, run.config.train);
+  trainer.fit();
+  TempDir dir("tinyrec_resume", "atomic");
+  nn::save_checkpoint(*run.model, dir.str());
+  trainer.save_state(dir.str());
+  const fs::path state = dir.path / "train_state.json";
+  const fs::path weight = dir.path / "mlp.layers.0.weight.npy";
+  const std::string state_before = tinyrec_test::read_bytes(state);
+  const std::string weight_before = tinyrec_test::read_bytes(weight);
+  REQUIRE(!state_before.empty());
+  REQUIRE(!weight_before.empty());
+  // Something else holds the temporary names (a folder that is not ours to remove): each write
+  // fails, naming its file, and nothing that was there is touched.
+  fs::create_directories(dir.path / "train_state.json.tmp" / "x");
+  fs::create_directories(dir.path / "mlp.layers.0.weight.npy.tmp" / "x");
+  for (auto& [name, p] : run.model->named_parameters())
+    if (name == "mlp.layers.0.weight") p.data()[0] += 1.0f;
+  CHECK_THROWS_WITH_AS(trainer.save_state(dir.str()),
+                       ("cannot write " + state.string() + ": Is a directory").c_str(),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(nn::save_checkpoint(*run.model, dir.str()),
+                       ("cannot write " + weight.string() + ": Is a directory").c_str(),
+                       std::runtime_error);
+  CHECK(tinyrec_test::read_bytes(state) == state_before);
+  CHECK(tinyrec_test::read_bytes(weight) == weight_before);
+  // Once the names are free, the same writes go through.
+  fs::remove_all(dir.path / "train_state.json.tmp");
+  fs::remove_all(dir.path / "mlp.layers.0.weight.npy.tmp");
+  trainer.save_state(dir.str());
+  nn::save_checkpoint(*run.model, dir.str());
+  CHECK(tinyrec_test::read_bytes(weight) != weight_before);
+  CHECK(!fs::exists(dir.path / "manifest.json.tmp"));
+}

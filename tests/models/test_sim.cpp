@@ -302,6 +302,29 @@ TEST_CASE("sim: padding changes nothing — short histories, retrieved slots, ba
   }
 }
 
+TEST_CASE("sim: a K beyond every history takes them all, in tensors as wide as the histories") {
+  const data::LongHistories h = two_users();
+  // The longest history before a row's impression is timeline 0's 8 behaviours.
+  const std::vector<data::LongRow> rows = {{0, 8, 700}, {1, 2, 7}, {0, 3, 25}};
+  CHECK(models::retrieved_width(rows, 2) == 2);
+  CHECK(models::retrieved_width(rows, 8) == 8);
+  CHECK(models::retrieved_width(rows, 100000) == 8);
+  CHECK(models::retrieved_width({{1, 0, 5}}, 100000) == 1);  // no history: one padded slot
+  for (const char* search : {"hard", "soft"}) {
+    CAPTURE(search);
+    models::SIM<double> all(tiny_sim(search, 8)), huge(tiny_sim(search, 100000));
+    all.eval(), huge.eval();
+    const data::CtrBatch b = long_batch(h, {4, 7, 8}, rows);
+    const xt::xarray<double> expected = all.forward(b).value();
+    const xt::xarray<double> got = huge.forward(b).value();
+    const Retrieved& r = huge.retrieved();
+    CHECK(r.k == 8);
+    CHECK(r.items == all.retrieved().items);
+    CHECK(r.mask == all.retrieved().mask);
+    for (size_t i = 0; i < 3; ++i) CHECK(got(i) == expected(i));  // the same model, bit for bit
+  }
+}
+
 TEST_CASE("sim: settings out of range are refused with the accepted values") {
   models::CtrConfig c = tiny_sim();
   c.search = "fuzzy";

@@ -165,6 +165,8 @@ TEST_CASE("npy: errors name the file and what was wrong") {
 
   fs::remove(path);
   CHECK_THROWS_WITH_AS(load_npy<float>(path), doctest::Contains("cannot open"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(save_npy(temp_path("no_such_dir/x.npy"), xt::xarray<float>{1.0f}),
-                       doctest::Contains("cannot open"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      save_npy(temp_path("no_such_dir/x.npy"), xt::xarray<float>{1.0f}),
+      ("cannot write " + temp_path("no_such_dir/x.npy") + ": No such file or directory").c_str(),
+      std::runtime_error);
 }
