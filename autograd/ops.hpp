@@ -173,6 +173,7 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target);
 //   augru_vecatt   h' = (1 − a)·u·h + (1 − (1 − a)·u)·h̃         (the DIEN authors' VecAttGRUCell)
 //   agru           h' = (1 − a)·h + a·h̃                         (AGRU: u unused)
 enum class GruMix { gru, augru, augru_vecatt, agru };
+enum class GruOutput { all, states, final_state };
 
 // The recurrence of nn::GRUCell over a whole padded sequence as one op (nn/gru.hpp has the
 // equations, and the composed reference it must match): from h_0 = 0, at each step t
@@ -183,8 +184,12 @@ enum class GruMix { gru, augru, augru_vecatt, agru };
 // step in one gemm; recurrent_gates U_g [H, 2H]; recurrent_candidate U_h [H, H]; mask [B, L] of
 // 0/1, a constant (undefined: every step real); scores a [B, L], required by every mix but gru
 // (which ignores them).
-// Returns [B, L + 1, H]: row t < L holds h_t at real steps and exactly 0 at padded ones, row L the
-// final state (each row's state after its last real step).
+// Returns, by `output`:
+//   all          [B, L + 1, H]: row t < L holds h_t at real steps and exactly 0 at padded ones, row
+//                L the final state (each row's state after its last real step);
+//   states       [B, L, H]: the rows t < L of `all` (the interest extractor's h_t);
+//   final_state  [B, H]: row L of `all` (the interest evolving layer's h'(T)).
+// The narrower outputs are the same numbers without the copies and zero gradients of a slice.
 // One tape entry. The first-order backward runs backpropagation through time in one loop over
 // buffers the forward kept, two small gemms per step, and one gemm per weight over all steps. A
 // recorded backward (create_graph) recomputes the steps from differentiable ops instead, so the op
@@ -193,7 +198,7 @@ template <class T>
 Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
                          const Tensor<T>& input_bias, const Tensor<T>& recurrent_gates,
                          const Tensor<T>& recurrent_candidate, const Tensor<T>& mask,
-                         const Tensor<T>& scores, GruMix mix);
+                         const Tensor<T>& scores, GruMix mix, GruOutput output = GruOutput::all);
 
 // ---- operators ----
 template <class T>

@@ -121,17 +121,20 @@ inline void map_sum(float* z, const float* p, const float* q, size_t n, F f8) {
     std::memcpy(z, in, n * sizeof(float));
     return;
   }
+  const bool tail = n % 8 != 0;  // a row of 2H = 72 has none: no vector computed twice
   F8 last;
-  load8(last, z + n - 8), load8(b, p + n - 8), load8(c, q + n - 8);
-  last = last + b + c;
-  f8(last);
+  if (tail) {
+    load8(last, z + n - 8), load8(b, p + n - 8), load8(c, q + n - 8);
+    last = last + b + c;
+    f8(last);
+  }
   for (size_t i = 0; i + 8 <= n; i += 8) {
     load8(a, z + i), load8(b, p + i), load8(c, q + i);
     a = a + b + c;
     f8(a);
     store8(z + i, a);
   }
-  store8(z + n - 8, last);
+  if (tail) store8(z + n - 8, last);
 }
 inline void sigmoid_sum(float* z, const float* p, const float* q, size_t n) {
   map_sum(z, p, q, n, sigmoid8);
@@ -144,6 +147,67 @@ inline void tanh_sum(float* z, const float* p, const float* q, size_t n) {
 }
 inline void tanh_sum(double* z, const double* p, const double* q, size_t n) {
   for (size_t i = 0; i < n; ++i) z[i] = std::tanh(z[i] + p[i] + q[i]);
+}
+
+// Elementwise row kernels written once for both scalar types: `body(zero, k)` computes lanes
+// [k, k + w) of a row, with `zero` a vector of w lanes (8 floats or 4 doubles in 32 bytes) or, for
+// rows shorter than one vector, a scalar (by reference: a vector passed by value draws -Wpsabi,
+// as above); `load`/`store` move either kind. for_lanes calls it on
+// every full vector and, when w does not divide n, once more on the last w lanes: those overlap
+// lanes already written, so a body must not read what it writes (each lane then gets the same
+// value twice). A GRU row of H = 36 floats is four vectors and an overlapping fifth, with no
+// scalar tail loop; each lane's arithmetic is the same expression as the scalar loop's, so the
+// results are too.
+using D4 = double __attribute__((vector_size(32)));
+template <class T>
+struct Lanes;
+template <>
+struct Lanes<float> {
+  using V = F8;
+  static constexpr size_t width = 8;
+};
+template <>
+struct Lanes<double> {
+  using V = D4;
+  static constexpr size_t width = 4;
+};
+inline void load(F8& v, const float* p) {
+  std::memcpy(&v, p, sizeof v);
+}
+inline void load(D4& v, const double* p) {
+  std::memcpy(&v, p, sizeof v);
+}
+inline void load(float& v, const float* p) {
+  v = *p;
+}
+inline void load(double& v, const double* p) {
+  v = *p;
+}
+inline void store(float* p, const F8& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+inline void store(double* p, const D4& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+inline void store(float* p, float v) {
+  *p = v;
+}
+inline void store(double* p, double v) {
+  *p = v;
+}
+
+template <class T, class Body>
+inline void for_lanes(size_t n, const Body& body) {
+  using V = typename Lanes<T>::V;
+  constexpr size_t w = Lanes<T>::width;
+  if (n < w) {
+    const T scalar = 0;
+    for (size_t k = 0; k < n; ++k) body(scalar, k);
+    return;
+  }
+  const V zero{};
+  for (size_t k = 0; k + w <= n; k += w) body(zero, k);
+  if (n % w) body(zero, n - w);
 }
 
 // dst[0, n) = src[0, n) for short float rows (a transposition's pieces), in vectors rather than a

@@ -79,7 +79,7 @@ Tensor<T> DIEN<T>::forward(const data::CtrBatch& b) {
   mask_ = Tensor<T>(xt::xarray<T>(xt::cast<T>(b.mask)));  // [B, L]
   Tensor<T> e_a = embed_(b.item, b.cat);                  // target ad, [B, D]
   e_ = embed_(b.hist_items, b.hist_cats);                 // behaviours e_t, [B, L, D]
-  h_ = extractor_.forward(e_, mask_).states;              // interest states h_t, [B, L, H]
+  h_ = extractor_.states(e_, mask_);                      // interest states h_t, [B, L, H]
   a_ = bilinear_ ? bilinear_->forward(h_, e_a, mask_)     // a_t, [B, L]
                  : din_unit_->forward(e_a, h_, mask_);
   Tensor<T> h_T = evolving_.forward(h_, a_, mask_);          // h'(T), [B, H]
