@@ -128,6 +128,14 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool trans_a = false,
 template <class T>
 Tensor<T> row_scores(const Tensor<T>& q, const Tensor<T>& table, size_t first = 0);
 
+// ---- inner products of shifted pairs (ops_shifted_dot.cpp) ----
+// out[b, t] = ⟨x[b, t, :], y[b, t + shift, :]⟩ for x, y [B, L, D] and t < L − shift: [B, L −
+// shift]. DIEN's auxiliary loss scores each interest state h_t against the next behaviour e_{t+1}
+// (shift 1) without slicing and multiplying copies of both sequences; the backward writes both
+// gradients straight into rows of the inputs' shapes.
+template <class T>
+Tensor<T> shifted_inner_products(const Tensor<T>& x, const Tensor<T>& y, size_t shift);
+
 // ---- batched weighted sum (ops_weighted_sum.cpp) ----
 // out[b, d] = Σ_l w[b, l]·v[b, l, d] for weights [B, L] and values [B, L, D]: attention pooling
 // (nn::weighted_sum) and gate mixtures (models::mix_experts). Not named weighted_sum, which would
