@@ -465,19 +465,12 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
     const T* a = sc.defined() ? sc.data() : nullptr;
     const bool want_a = sc.defined() && wants_grad(sc);
     Tensor<T> da = want_a ? Tensor<T>::zeros(Shape{b, l}) : Tensor<T>();
-    // The gradient of the states time-major, [L, B, H]: each step reads one contiguous block.
-    // dh starts as the final state's gradient.
+    // The output's gradient is read in place, one row per (batch row, step); dh starts as the
+    // final state's gradient.
     const bool with_states = output != GruOutput::final_state;
     const size_t rows = with_states ? (output == GruOutput::all ? l + 1 : l) : 1;
     const T* gv = g.data();
-    std::unique_ptr<T[]> gt;
     std::vector<T> dh(tile, T(0)), dhp(tile), dhn(tile), drh(tile), dn(n);
-    if (with_states) {
-      gt.reset(new T[l * tile]);
-      for (size_t i = 0; i < b; ++i)
-        for (size_t t = 0; t < l; ++t)
-          vec::copy_row(gt.get() + t * tile + i * n, gv + (i * rows + t) * n, n);
-    }
     if (output != GruOutput::states)
       for (size_t i = 0; i < b; ++i)
         vec::copy_row(dh.data() + i * n, gv + (i * rows + rows - 1) * n, n);
@@ -507,7 +500,6 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
       const T* hp = s->hs.get() + t * tile;
       const T* ur = s->ur.get() + t * 2 * tile;
       const T* c = s->c.get() + t * tile;
-      const T* gs = gt ? gt.get() + t * tile : nullptr;
       for (size_t i = 0; i < b; ++i) {
         T* row = dpt + i * 3 * n;
         if (padded(i)) {  // the state passes through; the 0 output row sends nothing
@@ -515,9 +507,10 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
           std::fill(row, row + 3 * n, T(0));
           continue;
         }
-        const T g_a = mix_row_backward(mix, a ? a[i * l + t] : T(1), ur + i * 2 * n, c + i * n,
-                                       hp + i * n, dh.data() + i * n, gs ? gs + i * n : nullptr,
-                                       dn.data(), dhp.data() + i * n, row, row + 2 * n, n);
+        const T g_a =
+            mix_row_backward(mix, a ? a[i * l + t] : T(1), ur + i * 2 * n, c + i * n, hp + i * n,
+                             dh.data() + i * n, with_states ? gv + (i * rows + t) * n : nullptr,
+                             dn.data(), dhp.data() + i * n, row, row + 2 * n, n);
         if (want_a) da.data()[i * l + t] = g_a;
       }
       // through r_t ⊙ h_{t−1}: d(r ⊙ h) = dP_h̃·U_hᵀ

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 
 #include "autograd/broadcast.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/vec_math.hpp"
 
 namespace tinyrec {
 
@@ -44,7 +46,11 @@ void scaled_rows(size_t b, size_t l, size_t d, size_t n, size_t from, size_t to,
       const T gt = g[i * n + t];
       T* row = oi + (t + to) * d;
       const T* src = vi + (t + from) * d;
-      for (size_t k = 0; k < d; ++k) row[k] = gt * src[k];
+      vec::for_lanes<T>(d, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> v;
+        vec::load(v, src + k);
+        vec::store(row + k, gt * v);
+      });
     }
   }
 }
@@ -70,7 +76,11 @@ Tensor<T> shifted_inner_products(const Tensor<T>& x, const Tensor<T>& y, size_t 
         const T* __restrict xr = x.data() + (i * l + t) * d;
         const T* __restrict yr = y.data() + (i * l + t + shift) * d;
         T* __restrict pr = prod.get() + (i * n + t) * d;
-        for (size_t k = 0; k < d; ++k) pr[k] = xr[k] * yr[k];
+        vec::for_lanes<T>(d, [&](const auto& zero, size_t k) {
+          std::decay_t<decltype(zero)> xv, yv;
+          vec::load(xv, xr + k), vec::load(yv, yr + k);
+          vec::store(pr + k, xv * yv);
+        });
       }
     row_sums(b * n, d, prod.get(), out.data());
   }
