@@ -164,6 +164,13 @@ Tensor<T> index_add(const Tensor<T>& x, int axis, const Ids& ids, size_t size,
 // Embedding lookup: table [N, D], ids of any shape -> ids.shape + [D].
 template <class T>
 Tensor<T> embedding(const Tensor<T>& table, const Ids& ids, int64_t padding_idx = -1);
+// Lookups in several tables [N_k, D_k], each with its own ids (all of one shape) and padding id,
+// side by side: ids.shape + [D_0 + D_1 + ...], the same values as concat of the embedding()s
+// along the last axis, written in one pass without the pieces; the backward adds each table's
+// column block of the gradient into its rows directly (DIN's e = [E_item(i), E_cat(c)]).
+template <class T>
+Tensor<T> embedding_concat(const Tensors<T>& tables, const std::vector<const Ids*>& ids,
+                           const std::vector<int64_t>& padding_idx);
 
 // ---- losses (ops_loss.cpp), each the mean over its elements or rows ----
 template <class T>
