@@ -380,12 +380,14 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
   s->ur.reset(new T[l * 2 * tile]);
   s->c.reset(new T[l * tile]);
   s->rh.reset(new T[l * tile]);
-  // The input time-major, [L, B, D] (read in order, written strided), so that the projection
-  // P = x·W comes out time-major too: each step then reads one contiguous [B, 3H] block.
+  // The input goes time-major, [L, B, D], one step's tile at a time as the loop reaches it (the
+  // copy then overlaps the step's arithmetic): the weights' gradient sums over its rows in that
+  // order. The output is written batch-major as each step ends: h_t, 0 at padded steps, and the
+  // final state after the loop.
   const T* xv = x.data();
-  for (size_t i = 0; i < b; ++i)
-    for (size_t t = 0; t < l; ++t)
-      vec::copy_row(s->xt.get() + (t * b + i) * d, xv + (i * l + t) * d, d);
+  Tensor<T> out = Tensor<T>::empty(out_shape);
+  const size_t rows = (with_states ? l : 0) + (with_final ? 1 : 0);
+  T* o = out.data();
   std::vector<T> proj(3 * tile);  // x_t·W of the current step
   const T* m = mask.defined() ? mask.data() : nullptr;
   const T* a = mix != GruMix::gru ? scores.data() : nullptr;
@@ -400,9 +402,13 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
     T* pt = proj.data();
     const StepKind kind = s->kinds[t];
     auto padded = [&](size_t i) { return kind == StepKind::mixed && m[i * l + t] == T(0); };
+    auto out_row = [&](size_t i) { return o + (i * rows + t) * n; };
+    for (size_t i = 0; i < b; ++i)
+      vec::copy_row(s->xt.get() + (t * b + i) * d, xv + (i * l + t) * d, d);
     if (kind == StepKind::all_padded) {
       std::copy(hp, hp + tile, hn);
       std::fill(rh, rh + tile, T(0));  // read by U_h's gradient, whose other factor is 0 here
+      for (size_t i = 0; with_states && i < b; ++i) std::fill_n(out_row(i), n, T(0));
       continue;
     }
     // [u_t, r_t] = σ(h_{t−1}·U_g + x_t·W[:, :2H] + b[:2H])
@@ -424,27 +430,16 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
     for (size_t i = 0; i < b; ++i) {
       if (padded(i)) {
         vec::copy_row(hn + i * n, hp + i * n, n);
+        if (with_states) std::fill_n(out_row(i), n, T(0));
         continue;
       }
       vec::tanh_sum(c + i * n, pt + i * 3 * n + 2 * n, bv + 2 * n, n);
       mix_row(mix, a ? a[i * l + t] : T(1), ur + i * 2 * n, c + i * n, hp + i * n, hn + i * n, n);
+      if (with_states) vec::copy_row(out_row(i), hn + i * n, n);
     }
   }
-  // Back to batch-major (written in order): h_t, 0 at padded steps, then the final state.
-  Tensor<T> out = Tensor<T>::empty(out_shape);
-  T* o = out.data();
-  const size_t rows = (with_states ? l : 0) + (with_final ? 1 : 0);
-  for (size_t i = 0; i < b; ++i) {
-    T* row = o + i * rows * n;
-    for (size_t t = 0; with_states && t < l; ++t, row += n) {
-      const T* h = s->hs.get() + (t + 1) * tile + i * n;
-      if (m && m[i * l + t] == T(0))
-        std::fill_n(row, n, T(0));
-      else
-        vec::copy_row(row, h, n);
-    }
-    if (with_final) vec::copy_row(row, s->hs.get() + l * tile + i * n, n);
-  }
+  for (size_t i = 0; with_final && i < b; ++i)
+    vec::copy_row(o + (i * rows + rows - 1) * n, s->hs.get() + l * tile + i * n, n);
 
   const Tensor<T> none;
   const Tensor<T>& sc = mix != GruMix::gru ? scores : none;
