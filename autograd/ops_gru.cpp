@@ -47,7 +47,10 @@ template <class T>
 void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, const T* a, size_t lda, const T* b,
           size_t ldb, T beta, T* c, size_t ldc) {
   if (beta == T(0) && clear_before_gemm()) {
-    for (size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
+    if (ldc == n)
+      std::fill_n(c, m * n, T(0));
+    else
+      for (size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
     beta = T(1);
   }
   const auto tra = ta ? CblasTrans : CblasNoTrans, trb = tb ? CblasTrans : CblasNoTrans;
