@@ -128,6 +128,14 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool trans_a = false,
 template <class T>
 Tensor<T> row_scores(const Tensor<T>& q, const Tensor<T>& table, size_t first = 0);
 
+// ---- inner products of shifted pairs (ops_shifted_dot.cpp) ----
+// out[b, t] = ⟨x[b, t, :], y[b, t + shift, :]⟩ for x, y [B, L, D] and t < L − shift: [B, L −
+// shift]. DIEN's auxiliary loss scores each interest state h_t against the next behaviour e_{t+1}
+// (shift 1) without slicing and multiplying copies of both sequences; the backward writes both
+// gradients straight into rows of the inputs' shapes.
+template <class T>
+Tensor<T> shifted_inner_products(const Tensor<T>& x, const Tensor<T>& y, size_t shift);
+
 // ---- batched weighted sum (ops_weighted_sum.cpp) ----
 // out[b, d] = Σ_l w[b, l]·v[b, l, d] for weights [B, L] and values [B, L, D]: attention pooling
 // (nn::weighted_sum) and gate mixtures (models::mix_experts). Not named weighted_sum, which would
@@ -156,6 +164,13 @@ Tensor<T> index_add(const Tensor<T>& x, int axis, const Ids& ids, size_t size,
 // Embedding lookup: table [N, D], ids of any shape -> ids.shape + [D].
 template <class T>
 Tensor<T> embedding(const Tensor<T>& table, const Ids& ids, int64_t padding_idx = -1);
+// Lookups in several tables [N_k, D_k], each with its own ids (all of one shape) and padding id,
+// side by side: ids.shape + [D_0 + D_1 + ...], the same values as concat of the embedding()s
+// along the last axis, written in one pass without the pieces; the backward adds each table's
+// column block of the gradient into its rows directly (DIN's e = [E_item(i), E_cat(c)]).
+template <class T>
+Tensor<T> embedding_concat(const Tensors<T>& tables, const std::vector<const Ids*>& ids,
+                           const std::vector<int64_t>& padding_idx);
 
 // ---- losses (ops_loss.cpp), each the mean over its elements or rows ----
 template <class T>
@@ -173,6 +188,7 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target);
 //   augru_vecatt   h' = (1 − a)·u·h + (1 − (1 − a)·u)·h̃         (the DIEN authors' VecAttGRUCell)
 //   agru           h' = (1 − a)·h + a·h̃                         (AGRU: u unused)
 enum class GruMix { gru, augru, augru_vecatt, agru };
+enum class GruOutput { all, states, final_state };
 
 // The recurrence of nn::GRUCell over a whole padded sequence as one op (nn/gru.hpp has the
 // equations, and the composed reference it must match): from h_0 = 0, at each step t
@@ -183,8 +199,12 @@ enum class GruMix { gru, augru, augru_vecatt, agru };
 // step in one gemm; recurrent_gates U_g [H, 2H]; recurrent_candidate U_h [H, H]; mask [B, L] of
 // 0/1, a constant (undefined: every step real); scores a [B, L], required by every mix but gru
 // (which ignores them).
-// Returns [B, L + 1, H]: row t < L holds h_t at real steps and exactly 0 at padded ones, row L the
-// final state (each row's state after its last real step).
+// Returns, by `output`:
+//   all          [B, L + 1, H]: row t < L holds h_t at real steps and exactly 0 at padded ones, row
+//                L the final state (each row's state after its last real step);
+//   states       [B, L, H]: the rows t < L of `all` (the interest extractor's h_t);
+//   final_state  [B, H]: row L of `all` (the interest evolving layer's h'(T)).
+// The narrower outputs are the same numbers without the copies and zero gradients of a slice.
 // One tape entry. The first-order backward runs backpropagation through time in one loop over
 // buffers the forward kept, two small gemms per step, and one gemm per weight over all steps. A
 // recorded backward (create_graph) recomputes the steps from differentiable ops instead, so the op
@@ -193,7 +213,7 @@ template <class T>
 Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
                          const Tensor<T>& input_bias, const Tensor<T>& recurrent_gates,
                          const Tensor<T>& recurrent_candidate, const Tensor<T>& mask,
-                         const Tensor<T>& scores, GruMix mix);
+                         const Tensor<T>& scores, GruMix mix, GruOutput output = GruOutput::all);
 
 // ---- operators ----
 template <class T>

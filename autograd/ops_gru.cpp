@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/broadcast.hpp"
@@ -24,17 +26,40 @@ namespace tinyrec {
 
 namespace {
 
+// Whether a product with beta = 0 is better cleared here and run with beta = 1. OpenBLAS sends the
+// step products ([128, 36]·[36, ≤108]) on its AVX-512 cores to small-matrix kernels that write C
+// directly; its other cores (Haswell, Zen: an AVX2 machine) first clear C in a pass of their own
+// (sgemm_beta) that costs more than a memset, up to a fifth of such a product on a Zen 4 run as
+// Zen. The sum is the same either way: C = 0 + A·op(B).
+bool clear_before_gemm() {
+  static const bool clear = [] {
+    const std::string core = openblas_get_corename();
+    for (const char* small : {"SkylakeX", "Cooperlake", "SapphireRapids"})
+      if (core.find(small) != std::string::npos) return false;
+    return true;
+  }();
+  return clear;
+}
+
 // C = A·op(B) + beta·C, every operand with its own leading dimension: the step products read and
 // write rows of the larger buffers in place.
-void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, const float* a, size_t lda,
-          const float* b, size_t ldb, float beta, float* c, size_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m),
-              int(n), int(k), 1.0f, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, const double* a, size_t lda,
-          const double* b, size_t ldb, double beta, double* c, size_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m),
-              int(n), int(k), 1.0, a, int(lda), b, int(ldb), beta, c, int(ldc));
+template <class T>
+void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, const T* a, size_t lda, const T* b,
+          size_t ldb, T beta, T* c, size_t ldc) {
+  if (beta == T(0) && clear_before_gemm()) {
+    if (ldc == n)
+      std::fill_n(c, m * n, T(0));
+    else
+      for (size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
+    beta = T(1);
+  }
+  const auto tra = ta ? CblasTrans : CblasNoTrans, trb = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, tra, trb, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb),
+                beta, c, int(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, tra, trb, int(m), int(n), int(k), 1.0, a, int(lda), b, int(ldb),
+                beta, c, int(ldc));
 }
 
 // A step whose rows are all real needs no per-row test; one whose rows are all padded changes
@@ -73,64 +98,133 @@ void mix_row(GruMix mix, T a, const T* __restrict u, const T* __restrict c, cons
              T* __restrict out, size_t n) {
   switch (mix) {
     case GruMix::gru:
-      for (size_t k = 0; k < n; ++k) out[k] = hp[k] + u[k] * (c[k] - hp[k]);
+      vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> uv, cv, hv;
+        vec::load(uv, u + k), vec::load(cv, c + k), vec::load(hv, hp + k);
+        vec::store(out + k, hv + uv * (cv - hv));
+      });
       break;
     case GruMix::augru:
-      for (size_t k = 0; k < n; ++k) out[k] = hp[k] + (a * u[k]) * (c[k] - hp[k]);
+      vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> uv, cv, hv;
+        vec::load(uv, u + k), vec::load(cv, c + k), vec::load(hv, hp + k);
+        vec::store(out + k, hv + (a * uv) * (cv - hv));
+      });
       break;
     case GruMix::augru_vecatt:
-      for (size_t k = 0; k < n; ++k) out[k] = c[k] + ((T(1) - a) * u[k]) * (hp[k] - c[k]);
+      vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> uv, cv, hv;
+        vec::load(uv, u + k), vec::load(cv, c + k), vec::load(hv, hp + k);
+        vec::store(out + k, cv + ((T(1) - a) * uv) * (hv - cv));
+      });
       break;
     case GruMix::agru:
-      for (size_t k = 0; k < n; ++k) out[k] = hp[k] + a * (c[k] - hp[k]);
+      vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> cv, hv;
+        vec::load(cv, c + k), vec::load(hv, hp + k);
+        vec::store(out + k, hv + a * (cv - hv));
+      });
       break;
   }
 }
 
-// The mix's backward for one row: from dh = ∂L/∂h', writes ∂L/∂h through the mix into dhp, and the
-// gradients at the pre-activations of u (du·u(1 − u)) and h̃ (dh̃·(1 − h̃²)) into dpu and dpc.
-// Returns ∂L/∂a.
+// The mix's backward for one row. dh = ∂L/∂h' arrives as the carried gradient plus the output's
+// own (g, null when the output has no row per step); writes ∂L/∂h through the mix into dhp, and
+// the gradients at the pre-activations of u (du·u(1 − u)) and h̃ (dh̃·(1 − h̃²)) into dpu and dpc.
+// Returns ∂L/∂a, summed over the row in order (a scalar loop after the vectorised one, over the
+// dh' + g it kept in dn).
 template <class T>
 T mix_row_backward(GruMix mix, T a, const T* __restrict u, const T* __restrict c,
-                   const T* __restrict hp, const T* __restrict dh, T* __restrict dhp,
-                   T* __restrict dpu, T* __restrict dpc, size_t n) {
+                   const T* __restrict hp, const T* __restrict dh, const T* __restrict g,
+                   T* __restrict dn, T* __restrict dhp, T* __restrict dpu, T* __restrict dpc,
+                   size_t n) {
+  auto incoming = [&](auto& v, size_t k) {
+    vec::load(v, dh + k);
+    if (g) {
+      std::decay_t<decltype(v)> gv;
+      vec::load(gv, g + k);
+      v = v + gv;
+    }
+    vec::store(dn + k, v);
+  };
   T da = 0;
   switch (mix) {
     case GruMix::gru:  // a = 1
-      for (size_t k = 0; k < n; ++k) {
-        dhp[k] = dh[k] * (T(1) - u[k]);
-        dpc[k] = dh[k] * u[k] * (T(1) - c[k] * c[k]);
-        dpu[k] = dh[k] * (c[k] - hp[k]) * u[k] * (T(1) - u[k]);
-      }
+      vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> d, uv, cv, hv;
+        incoming(d, k);
+        vec::load(uv, u + k), vec::load(cv, c + k), vec::load(hv, hp + k);
+        vec::store(dhp + k, d * (T(1) - uv));
+        vec::store(dpc + k, d * uv * (T(1) - cv * cv));
+        vec::store(dpu + k, d * (cv - hv) * uv * (T(1) - uv));
+      });
       break;
     case GruMix::augru:  // ũ = a·u
+      vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> d, uv, cv, hv;
+        incoming(d, k);
+        vec::load(uv, u + k), vec::load(cv, c + k), vec::load(hv, hp + k);
+        const auto ut = a * uv, dut = d * (cv - hv);
+        vec::store(dhp + k, d * (T(1) - ut));
+        vec::store(dpc + k, d * ut * (T(1) - cv * cv));
+        vec::store(dpu + k, a * dut * uv * (T(1) - uv));
+      });
       for (size_t k = 0; k < n; ++k) {
-        const T ut = a * u[k], dut = dh[k] * (c[k] - hp[k]);
-        dhp[k] = dh[k] * (T(1) - ut);
-        dpc[k] = dh[k] * ut * (T(1) - c[k] * c[k]);
-        dpu[k] = a * dut * u[k] * (T(1) - u[k]);
+        const T dut = dn[k] * (c[k] - hp[k]);
         da += dut * u[k];
       }
       break;
     case GruMix::augru_vecatt:  // ũ = (1 − a)·u, h' = ũ·h + (1 − ũ)·h̃
+      vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> d, uv, cv, hv;
+        incoming(d, k);
+        vec::load(uv, u + k), vec::load(cv, c + k), vec::load(hv, hp + k);
+        const auto ut = (T(1) - a) * uv, dut = d * (hv - cv);
+        vec::store(dhp + k, d * ut);
+        vec::store(dpc + k, d * (T(1) - ut) * (T(1) - cv * cv));
+        vec::store(dpu + k, (T(1) - a) * dut * uv * (T(1) - uv));
+      });
       for (size_t k = 0; k < n; ++k) {
-        const T ut = (T(1) - a) * u[k], dut = dh[k] * (hp[k] - c[k]);
-        dhp[k] = dh[k] * ut;
-        dpc[k] = dh[k] * (T(1) - ut) * (T(1) - c[k] * c[k]);
-        dpu[k] = (T(1) - a) * dut * u[k] * (T(1) - u[k]);
+        const T dut = dn[k] * (hp[k] - c[k]);
         da -= dut * u[k];
       }
       break;
     case GruMix::agru:  // u unused: its pre-activation gets no gradient
-      for (size_t k = 0; k < n; ++k) {
-        dhp[k] = dh[k] * (T(1) - a);
-        dpc[k] = dh[k] * a * (T(1) - c[k] * c[k]);
-        dpu[k] = T(0);
-        da += dh[k] * (c[k] - hp[k]);
-      }
+      vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+        std::decay_t<decltype(zero)> d, cv;
+        incoming(d, k);
+        vec::load(cv, c + k);
+        vec::store(dhp + k, d * (T(1) - a));
+        vec::store(dpc + k, d * a * (T(1) - cv * cv));
+      });
+      std::fill_n(dpu, n, T(0));
+      for (size_t k = 0; k < n; ++k) da += dn[k] * (c[k] - hp[k]);
       break;
   }
   return da;
+}
+
+// Through r_t ⊙ h_{t−1} for one row, from drh = ∂L/∂(r ⊙ h): dh_{t−1} = dhp + drh·r (into dhn,
+// before U_g's term is added) and the reset gate's pre-activation gradient dpr.
+template <class T>
+void reset_row_backward(const T* __restrict r, const T* __restrict hp, const T* __restrict drh,
+                        const T* __restrict dhp, T* __restrict dhn, T* __restrict dpr, size_t n) {
+  vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+    std::decay_t<decltype(zero)> rv, hv, dq, dv;
+    vec::load(rv, r + k), vec::load(hv, hp + k), vec::load(dq, drh + k), vec::load(dv, dhp + k);
+    vec::store(dhn + k, dv + dq * rv);
+    vec::store(dpr + k, dq * hv * rv * (T(1) - rv));
+  });
+}
+
+// r_t ⊙ h_{t−1} for one row.
+template <class T>
+void reset_row(const T* __restrict r, const T* __restrict hp, T* __restrict rh, size_t n) {
+  vec::for_lanes<T>(n, [&](const auto& zero, size_t k) {
+    std::decay_t<decltype(zero)> rv, hv;
+    vec::load(rv, r + k), vec::load(hv, hp + k);
+    vec::store(rh + k, rv * hv);
+  });
 }
 
 // The mix from differentiable ops ([B, H] tensors, a [B, 1]), for the recorded backward.
@@ -270,7 +364,7 @@ template <class T>
 Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
                          const Tensor<T>& input_bias, const Tensor<T>& recurrent_gates,
                          const Tensor<T>& recurrent_candidate, const Tensor<T>& mask,
-                         const Tensor<T>& scores, GruMix mix) {
+                         const Tensor<T>& scores, GruMix mix, GruOutput output) {
   const Tensor<T>&w = input_weight, &bias = input_bias, &ug = recurrent_gates,
         &uh = recurrent_candidate;
   if (x.dim() != 3 || w.dim() != 2 || uh.dim() != 2 || ug.dim() != 2 ||
@@ -294,7 +388,12 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
     detail::shape_error("gru_recurrence",
                         "scores " + (scores.defined() ? shape_str(scores.shape()) : "(none)") +
                             " must be [B, L] = " + shape_str(bl));
-  if (b == 0 || l == 0) return Tensor<T>::zeros(Shape{b, l + 1, n});
+  const bool with_states = output != GruOutput::final_state,
+             with_final = output != GruOutput::states;
+  const Shape out_shape = output == GruOutput::all      ? Shape{b, l + 1, n}
+                          : output == GruOutput::states ? Shape{b, l, n}
+                                                        : Shape{b, n};
+  if (b == 0 || l == 0) return Tensor<T>::zeros(out_shape);
 
   auto s = std::make_shared<Recurrence<T>>();
   s->b = b, s->l = l, s->h = n;
@@ -305,12 +404,14 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
   s->ur.reset(new T[l * 2 * tile]);
   s->c.reset(new T[l * tile]);
   s->rh.reset(new T[l * tile]);
-  // The input time-major, [L, B, D] (read in order, written strided), so that the projection
-  // P = x·W comes out time-major too: each step then reads one contiguous [B, 3H] block.
+  // The input goes time-major, [L, B, D], one step's tile at a time as the loop reaches it (the
+  // copy then overlaps the step's arithmetic): the weights' gradient sums over its rows in that
+  // order. The output is written batch-major as each step ends: h_t, 0 at padded steps, and the
+  // final state after the loop.
   const T* xv = x.data();
-  for (size_t i = 0; i < b; ++i)
-    for (size_t t = 0; t < l; ++t)
-      vec::copy_row(s->xt.get() + (t * b + i) * d, xv + (i * l + t) * d, d);
+  Tensor<T> out = Tensor<T>::empty(out_shape);
+  const size_t rows = (with_states ? l : 0) + (with_final ? 1 : 0);
+  T* o = out.data();
   std::vector<T> proj(3 * tile);  // x_t·W of the current step
   const T* m = mask.defined() ? mask.data() : nullptr;
   const T* a = mix != GruMix::gru ? scores.data() : nullptr;
@@ -325,9 +426,13 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
     T* pt = proj.data();
     const StepKind kind = s->kinds[t];
     auto padded = [&](size_t i) { return kind == StepKind::mixed && m[i * l + t] == T(0); };
+    auto out_row = [&](size_t i) { return o + (i * rows + t) * n; };
+    for (size_t i = 0; i < b; ++i)
+      vec::copy_row(s->xt.get() + (t * b + i) * d, xv + (i * l + t) * d, d);
     if (kind == StepKind::all_padded) {
       std::copy(hp, hp + tile, hn);
       std::fill(rh, rh + tile, T(0));  // read by U_h's gradient, whose other factor is 0 here
+      for (size_t i = 0; with_states && i < b; ++i) std::fill_n(out_row(i), n, T(0));
       continue;
     }
     // [u_t, r_t] = σ(h_{t−1}·U_g + x_t·W[:, :2H] + b[:2H])
@@ -341,8 +446,7 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
       }
       T* z = ur + i * 2 * n;
       vec::sigmoid_sum(z, pt + i * 3 * n, bv, 2 * n);
-      const T* r = z + n;
-      for (size_t k = 0; k < n; ++k) rh[i * n + k] = r[k] * hp[i * n + k];
+      reset_row(z + n, hp + i * n, rh + i * n, n);
     }
     // h̃_t = tanh((r_t ⊙ h_{t−1})·U_h + x_t·W[:, 2H:] + b[2H:]), then h_t
     T* c = s->c.get() + t * tile;
@@ -350,52 +454,48 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
     for (size_t i = 0; i < b; ++i) {
       if (padded(i)) {
         vec::copy_row(hn + i * n, hp + i * n, n);
+        if (with_states) std::fill_n(out_row(i), n, T(0));
         continue;
       }
       vec::tanh_sum(c + i * n, pt + i * 3 * n + 2 * n, bv + 2 * n, n);
       mix_row(mix, a ? a[i * l + t] : T(1), ur + i * 2 * n, c + i * n, hp + i * n, hn + i * n, n);
+      if (with_states) vec::copy_row(out_row(i), hn + i * n, n);
     }
   }
-  // Back to batch-major (written in order), 0 at padded steps, the final state last.
-  Tensor<T> out = Tensor<T>::empty(Shape{b, l + 1, n});
-  T* o = out.data();
-  for (size_t i = 0; i < b; ++i) {
-    for (size_t t = 0; t < l; ++t) {
-      T* row = o + (i * (l + 1) + t) * n;
-      const T* h = s->hs.get() + (t + 1) * tile + i * n;
-      if (m && m[i * l + t] == T(0))
-        std::fill_n(row, n, T(0));
-      else
-        vec::copy_row(row, h, n);
-    }
-    const T* h = s->hs.get() + l * tile + i * n;
-    vec::copy_row(o + (i * (l + 1) + l) * n, h, n);
-  }
+  for (size_t i = 0; with_final && i < b; ++i)
+    vec::copy_row(o + (i * rows + rows - 1) * n, s->hs.get() + l * tile + i * n, n);
 
   const Tensor<T> none;
   const Tensor<T>& sc = mix != GruMix::gru ? scores : none;
   if (!should_record(x, w, bias, ug, uh, sc)) return out;
   const Tensor<T> kept_mask = mask.defined() ? mask.detach() : Tensor<T>();
-  record(out, [x, w, bias, ug, uh, kept_mask, sc, mix, s](const Tensor<T>&, const Tensor<T>& g) {
-    if (grad_enabled()) {
-      recorded_backward(x, w, bias, ug, uh, kept_mask, sc, mix, s->kinds, g);
+  record(out, [x, w, bias, ug, uh, kept_mask, sc, mix, output, s](const Tensor<T>&,
+                                                                  const Tensor<T>& g) {
+    const size_t b = s->b, l = s->l, n = s->h, d = x.shape()[2], tile = b * n;
+    if (grad_enabled()) {  // the recorded form takes the gradient of the whole [B, L + 1, H]
+      const Tensor<T> g_all = output == GruOutput::states ? pad(g, 1, 0, 1)
+                              : output == GruOutput::final_state
+                                  ? pad(reshape(g, Shape{b, 1, n}), 1, l, 0)
+                                  : g;
+      recorded_backward(x, w, bias, ug, uh, kept_mask, sc, mix, s->kinds, g_all);
       return;
     }
-    const size_t b = s->b, l = s->l, n = s->h, d = x.shape()[2], tile = b * n;
     const T* m = kept_mask.defined() ? kept_mask.data() : nullptr;
     const T* a = sc.defined() ? sc.data() : nullptr;
     const bool want_a = sc.defined() && wants_grad(sc);
     Tensor<T> da = want_a ? Tensor<T>::zeros(Shape{b, l}) : Tensor<T>();
-    // The incoming gradient time-major, [L + 1, B, H]: each step reads one contiguous block.
-    const std::unique_ptr<T[]> gt(new T[(l + 1) * tile]);
+    // The output's gradient is read in place, one row per (batch row, step); dh starts as the
+    // final state's gradient.
+    const bool with_states = output != GruOutput::final_state;
+    const size_t rows = with_states ? (output == GruOutput::all ? l + 1 : l) : 1;
     const T* gv = g.data();
-    for (size_t i = 0; i < b; ++i)
-      for (size_t t = 0; t <= l; ++t)
-        vec::copy_row(gt.get() + t * tile + i * n, gv + (i * (l + 1) + t) * n, n);
+    std::vector<T> dh(tile, T(0)), dhp(tile), dhn(tile), drh(tile), dn(n);
+    if (output != GruOutput::states)
+      for (size_t i = 0; i < b; ++i)
+        vec::copy_row(dh.data() + i * n, gv + (i * rows + rows - 1) * n, n);
     // U_hᵀ and U_gᵀ once, so every step's products are plain (untransposed) small gemms.
     const std::unique_ptr<T[]> uht = transposed(uh.data(), n, n);
     const std::unique_ptr<T[]> ugt = transposed(ug.data(), n, 2 * n);
-    std::vector<T> dh(gt.get() + l * tile, gt.get() + (l + 1) * tile), dhp(tile), drh(tile);
     std::unique_ptr<T[]> dp(new T[l * 3 * tile]);  // ∂L/∂P, time-major [L, B, 3H]
     // ∂L/∂x_t = dP_t·Wᵀ step by step, written in place into the rows of x's gradient.
     Tensor<T> dx;
@@ -419,39 +519,30 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
       const T* hp = s->hs.get() + t * tile;
       const T* ur = s->ur.get() + t * 2 * tile;
       const T* c = s->c.get() + t * tile;
-      const T* gs = gt.get() + t * tile;
       for (size_t i = 0; i < b; ++i) {
         T* row = dpt + i * 3 * n;
-        T* dr = dh.data() + i * n;
-        if (padded(i)) {
-          vec::copy_row(dhp.data() + i * n, dr, n);
+        if (padded(i)) {  // the state passes through; the 0 output row sends nothing
+          vec::copy_row(dhn.data() + i * n, dh.data() + i * n, n);
           std::fill(row, row + 3 * n, T(0));
           continue;
         }
-        const T* gr = gs + i * n;
-        for (size_t k = 0; k < n; ++k) dr[k] += gr[k];
-        const T g_a = mix_row_backward(mix, a ? a[i * l + t] : T(1), ur + i * 2 * n, c + i * n,
-                                       hp + i * n, dr, dhp.data() + i * n, row, row + 2 * n, n);
+        const T g_a =
+            mix_row_backward(mix, a ? a[i * l + t] : T(1), ur + i * 2 * n, c + i * n, hp + i * n,
+                             dh.data() + i * n, with_states ? gv + (i * rows + t) * n : nullptr,
+                             dn.data(), dhp.data() + i * n, row, row + 2 * n, n);
         if (want_a) da.data()[i * l + t] = g_a;
       }
       // through r_t ⊙ h_{t−1}: d(r ⊙ h) = dP_h̃·U_hᵀ
       gemm(false, false, b, n, n, dpt + 2 * n, 3 * n, uht.get(), n, T(0), drh.data(), n);
       for (size_t i = 0; i < b; ++i) {
         if (padded(i)) continue;  // its row of dP is 0 already, and dh passed through
-        T* dpr = dpt + i * 3 * n + n;
-        const T* r = ur + i * 2 * n + n;
-        const T* dq = drh.data() + i * n;
-        const T* h = hp + i * n;
-        T* dhr = dhp.data() + i * n;
-        for (size_t k = 0; k < n; ++k) {
-          dhr[k] += dq[k] * r[k];
-          dpr[k] = dq[k] * h[k] * r[k] * (T(1) - r[k]);
-        }
+        reset_row_backward(ur + i * 2 * n + n, hp + i * n, drh.data() + i * n, dhp.data() + i * n,
+                           dhn.data() + i * n, dpt + i * 3 * n + n, n);
       }
       // and through U_g: dh_{t−1} += [dP_u, dP_r]·U_gᵀ
-      gemm(false, false, b, n, 2 * n, dpt, 3 * n, ugt.get(), n, T(1), dhp.data(), n);
+      gemm(false, false, b, n, 2 * n, dpt, 3 * n, ugt.get(), n, T(1), dhn.data(), n);
       if (dxv) gemm(false, false, b, d, 3 * n, dpt, 3 * n, wt.get(), d, T(0), dxv + t * d, l * d);
-      dh.swap(dhp);
+      dh.swap(dhn);
     }
     // Each weight's gradient in one gemm over all L·B rows (skipped steps and padded rows hold
     // zeros in dP): Σ_t h_{t−1}ᵀ·dP_ur,t, Σ_t (r_t ⊙ h_{t−1})ᵀ·dP_h̃,t and Σ_t x_tᵀ·dP_t.
@@ -488,7 +579,7 @@ Tensor<T> gru_recurrence(const Tensor<T>& x, const Tensor<T>& input_weight,
 #define TINYREC_INSTANTIATE_GRU(T)                                                        \
   template Tensor<T> gru_recurrence(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
                                     const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
-                                    const Tensor<T>&, GruMix);
+                                    const Tensor<T>&, GruMix, GruOutput);
 TINYREC_INSTANTIATE_GRU(float)
 TINYREC_INSTANTIATE_GRU(double)
 

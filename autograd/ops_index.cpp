@@ -1,9 +1,12 @@
 // Indexing by integer ids: index_select (and the embedding lookup built on it) and its adjoint
 // index_add, a scatter-add. Each is the other's backward, so both differentiate to any order.
+// embedding_concat: several lookups side by side in one op.
+#include <algorithm>
 #include <cstring>
 
 #include "autograd/broadcast.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/vec_math.hpp"
 
 namespace tinyrec {
 
@@ -109,10 +112,76 @@ Tensor<T> embedding(const Tensor<T>& table, const Ids& ids, int64_t padding_idx)
   return index_select(table, 0, ids, padding_idx);
 }
 
-#define TINYREC_INSTANTIATE_INDEX(T)                                                \
-  template Tensor<T> index_select(const Tensor<T>&, int, const Ids&, int64_t);      \
-  template Tensor<T> index_add(const Tensor<T>&, int, const Ids&, size_t, int64_t); \
-  template Tensor<T> embedding(const Tensor<T>&, const Ids&, int64_t);
+template <class T>
+Tensor<T> embedding_concat(const Tensors<T>& tables, const std::vector<const Ids*>& ids,
+                           const std::vector<int64_t>& padding_idx) {
+  const size_t parts = tables.size();
+  if (parts == 0 || ids.size() != parts || padding_idx.size() != parts)
+    detail::shape_error("embedding_concat", std::to_string(tables.size()) + " tables, " +
+                                                std::to_string(ids.size()) + " id sets and " +
+                                                std::to_string(padding_idx.size()) +
+                                                " padding ids: need one of each per part");
+  std::vector<size_t> offset(parts + 1, 0);
+  for (size_t k = 0; k < parts; ++k) {
+    if (tables[k].dim() != 2)
+      detail::shape_error("embedding_concat", "table " + std::to_string(k) +
+                                                  " must be 2-D [N, D], got " +
+                                                  shape_str(tables[k].shape()));
+    if (ids[k]->shape() != ids[0]->shape())
+      detail::shape_error("embedding_concat", "ids " + shape_str(ids[k]->shape()) + " of part " +
+                                                  std::to_string(k) + " differ from part 0's " +
+                                                  shape_str(ids[0]->shape()));
+    check_ids("embedding_concat", *ids[k], tables[k].shape()[0], padding_idx[k]);
+    offset[k + 1] = offset[k] + tables[k].shape()[1];
+  }
+  const size_t width = offset[parts], m = ids[0]->size();
+  Shape out_shape(ids[0]->shape().begin(), ids[0]->shape().end());
+  out_shape.push_back(width);
+  Tensor<T> out = Tensor<T>::empty(out_shape);
+  T* o = out.data();
+  for (size_t j = 0; j < m; ++j)
+    for (size_t k = 0; k < parts; ++k) {
+      const size_t d = offset[k + 1] - offset[k];
+      const int64_t id = ids[k]->data()[j];
+      T* dst = o + j * width + offset[k];
+      if (padding_idx[k] >= 0 && id == padding_idx[k])
+        std::fill_n(dst, d, T(0));
+      else
+        vec::copy_row(dst, tables[k].data() + static_cast<size_t>(id) * d, d);
+    }
+  if (!should_record(tables)) return out;
+  std::vector<Ids> kept;
+  for (const Ids* i : ids) kept.push_back(*i);
+  record(out, [tables, kept, padding_idx, offset, width](const Tensor<T>&, const Tensor<T>& g) {
+    for (size_t k = 0; k < tables.size(); ++k) {
+      if (!wants_grad(tables[k])) continue;
+      const size_t n = tables[k].shape()[0], d = offset[k + 1] - offset[k];
+      if (grad_enabled()) {  // recorded, so it can be differentiated again
+        accumulate(tables[k], index_add(slice(g, -1, offset[k], offset[k + 1]), 0, kept[k], n,
+                                        padding_idx[k]));
+        continue;
+      }
+      // index_add's loop on the part's columns: the rows in the order of the ids.
+      Tensor<T> v = Tensor<T>::zeros(Shape{n, d});
+      const int64_t* id = kept[k].data();
+      for (size_t j = 0; j < kept[k].size(); ++j) {
+        if (padding_idx[k] >= 0 && id[j] == padding_idx[k]) continue;
+        const T* src = g.data() + j * width + offset[k];
+        T* dst = v.data() + static_cast<size_t>(id[j]) * d;
+        for (size_t i = 0; i < d; ++i) dst[i] += src[i];
+      }
+      accumulate(tables[k], v);
+    }
+  });
+  return out;
+}
+
+#define TINYREC_INSTANTIATE_INDEX(T)                                                     \
+  template Tensor<T> index_select(const Tensor<T>&, int, const Ids&, int64_t);           \
+  template Tensor<T> index_add(const Tensor<T>&, int, const Ids&, size_t, int64_t);      \
+  template Tensor<T> embedding(const Tensor<T>&, const Ids&, int64_t);                   \
+  template Tensor<T> embedding_concat(const Tensors<T>&, const std::vector<const Ids*>&, \
+                                      const std::vector<int64_t>&);
 TINYREC_INSTANTIATE_INDEX(float)
 TINYREC_INSTANTIATE_INDEX(double)
 

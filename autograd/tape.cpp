@@ -319,11 +319,21 @@ void accumulate(const Tensor<T>& input, const Tensor<T>& grad) {
     n->pass_grad = grad.node_ptr();
     n->pass_grad_owned = false;
   } else if (!grad_enabled()) {
-    // Not recording: sum into a buffer this pass owns, allocated on the second contribution.
-    T* o = owned_buffer(input.node_ptr());
+    // Not recording: sum into a buffer this pass owns, allocated on the second contribution and
+    // filled with the first two's sum in one pass (rather than a copy of the first, then an add).
     const T* q = grad.data();
     const size_t count = n->value.size();
-    for (size_t i = 0; i < count; ++i) o[i] += q[i];
+    if (!n->pass_grad_owned) {
+      xt::xarray<T> acc = xt::xarray<T>::from_shape(n->value.shape());
+      const T* p = n->pass_grad->value.data();
+      T* o = acc.data();
+      for (size_t i = 0; i < count; ++i) o[i] = p[i] + q[i];
+      n->pass_grad = std::make_shared<Node<T>>(std::move(acc), false);
+      n->pass_grad_owned = true;
+    } else {
+      T* o = n->pass_grad->value.data();
+      for (size_t i = 0; i < count; ++i) o[i] += q[i];
+    }
   } else {
     // Out of place: `grad` may be shared with another input (add sends one tensor to both).
     n->pass_grad = (Tensor<T>(n->pass_grad) + grad).node_ptr();

@@ -11,6 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 
 namespace tinyrec::vec {
 
@@ -27,17 +30,22 @@ inline void store8(float* p, const F8& v) {
 }
 
 // e^x in the Cephes expf scheme: x = n·ln 2 + r with |r| <= ln 2 / 2, e^r by a degree-6
-// polynomial, 2^n through the exponent bits; relative error below 1e-7. Arguments below −87.3 give
-// the smallest normal float, not 0 (in a softmax sum that is nothing next to the row's maximum,
-// which contributes e^0 = 1); above 88.7 they give e^88.7, not infinity.
-inline void exp8(F8& x) {
-  const F8 lo = F8{} - 87.3f, hi = F8{} + 88.7f;
-  x = x < lo ? lo : x;
-  x = x > hi ? hi : x;
+// polynomial, 2^n through the exponent bits; relative error below 1e-7. exp8_in_range takes
+// arguments the caller has already kept within [−87.3, 88.7] (σ clamps to ±80); exp8 clamps them
+// there itself: arguments below −87.3 give the smallest normal float, not 0 (in a softmax sum that
+// is nothing next to the row's maximum, which contributes e^0 = 1); above 88.7 they give e^88.7,
+// not infinity.
+inline void exp8_in_range(F8& x) {
   const F8 t = x * 1.44269504088896341f + 0.5f;
+#ifdef __AVX__
+  // floor(t) in one rounding instruction; the same value as the portable form below.
+  const F8 nf = _mm256_floor_ps(t);
+  const I8 n = __builtin_convertvector(nf, I8);
+#else
   I8 n = __builtin_convertvector(t, I8);  // truncation; one less where that rounded up: floor
   n += __builtin_convertvector(n, F8) > t;
   const F8 nf = __builtin_convertvector(n, F8);
+#endif
   F8 r = x - nf * 0.693359375f;
   r = r + nf * 2.12194440e-4f;
   F8 p = F8{} + 1.9875691500e-4f;
@@ -51,6 +59,12 @@ inline void exp8(F8& x) {
   F8 scale;
   std::memcpy(&scale, &bits, sizeof scale);
   x = y * scale;
+}
+inline void exp8(F8& x) {
+  const F8 lo = F8{} - 87.3f, hi = F8{} + 88.7f;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  exp8_in_range(x);
 }
 
 inline float exp1(float x) {
@@ -78,7 +92,7 @@ inline void sigmoid8(F8& x) {
   x = x < lo ? lo : x;
   x = x > hi ? hi : x;
   F8 e = -x;
-  exp8(e);
+  exp8_in_range(e);
   x = 1.0f / (1.0f + e);
 }
 
@@ -121,17 +135,20 @@ inline void map_sum(float* z, const float* p, const float* q, size_t n, F f8) {
     std::memcpy(z, in, n * sizeof(float));
     return;
   }
+  const bool tail = n % 8 != 0;  // a row of 2H = 72 has none: no vector computed twice
   F8 last;
-  load8(last, z + n - 8), load8(b, p + n - 8), load8(c, q + n - 8);
-  last = last + b + c;
-  f8(last);
+  if (tail) {
+    load8(last, z + n - 8), load8(b, p + n - 8), load8(c, q + n - 8);
+    last = last + b + c;
+    f8(last);
+  }
   for (size_t i = 0; i + 8 <= n; i += 8) {
     load8(a, z + i), load8(b, p + i), load8(c, q + i);
     a = a + b + c;
     f8(a);
     store8(z + i, a);
   }
-  store8(z + n - 8, last);
+  if (tail) store8(z + n - 8, last);
 }
 inline void sigmoid_sum(float* z, const float* p, const float* q, size_t n) {
   map_sum(z, p, q, n, sigmoid8);
@@ -144,6 +161,67 @@ inline void tanh_sum(float* z, const float* p, const float* q, size_t n) {
 }
 inline void tanh_sum(double* z, const double* p, const double* q, size_t n) {
   for (size_t i = 0; i < n; ++i) z[i] = std::tanh(z[i] + p[i] + q[i]);
+}
+
+// Elementwise row kernels written once for both scalar types: `body(zero, k)` computes lanes
+// [k, k + w) of a row, with `zero` a vector of w lanes (8 floats or 4 doubles in 32 bytes) or, for
+// rows shorter than one vector, a scalar (by reference: a vector passed by value draws -Wpsabi,
+// as above); `load`/`store` move either kind. for_lanes calls it on
+// every full vector and, when w does not divide n, once more on the last w lanes: those overlap
+// lanes already written, so a body must not read what it writes (each lane then gets the same
+// value twice). A GRU row of H = 36 floats is four vectors and an overlapping fifth, with no
+// scalar tail loop; each lane's arithmetic is the same expression as the scalar loop's, so the
+// results are too.
+using D4 = double __attribute__((vector_size(32)));
+template <class T>
+struct Lanes;
+template <>
+struct Lanes<float> {
+  using V = F8;
+  static constexpr size_t width = 8;
+};
+template <>
+struct Lanes<double> {
+  using V = D4;
+  static constexpr size_t width = 4;
+};
+inline void load(F8& v, const float* p) {
+  std::memcpy(&v, p, sizeof v);
+}
+inline void load(D4& v, const double* p) {
+  std::memcpy(&v, p, sizeof v);
+}
+inline void load(float& v, const float* p) {
+  v = *p;
+}
+inline void load(double& v, const double* p) {
+  v = *p;
+}
+inline void store(float* p, const F8& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+inline void store(double* p, const D4& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+inline void store(float* p, float v) {
+  *p = v;
+}
+inline void store(double* p, double v) {
+  *p = v;
+}
+
+template <class T, class Body>
+inline void for_lanes(size_t n, const Body& body) {
+  using V = typename Lanes<T>::V;
+  constexpr size_t w = Lanes<T>::width;
+  if (n < w) {
+    const T scalar = 0;
+    for (size_t k = 0; k < n; ++k) body(scalar, k);
+    return;
+  }
+  const V zero{};
+  for (size_t k = 0; k + w <= n; k += w) body(zero, k);
+  if (n % w) body(zero, n - w);
 }
 
 // dst[0, n) = src[0, n) for short float rows (a transposition's pieces), in vectors rather than a

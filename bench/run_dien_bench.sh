@@ -8,7 +8,8 @@
 #   env: BUILD_DIR (default ./build), STEPS (timed steps at batch 32 and 128, default 100; a
 #        quarter of that at 1024), TORCH_PYTHON (default /usr/bin/python3, Debian's
 #        python3-torch), NO_BUILD=1 to use the tinyrec program already built, TINYREC (default
-#        $BUILD_DIR/tinyrec).
+#        $BUILD_DIR/tinyrec), BASELINE=/path/to/another/tinyrec to time a second build in the same
+#        rounds (a "before"; its column and ratio are added to the table).
 # A measurement, not a test: exits 0 whichever is faster; non-zero if the build fails.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +18,7 @@ rounds="${1:-3}"
 steps="${STEPS:-100}"
 tinyrec="${TINYREC:-$build/tinyrec}"
 torch_python="${TORCH_PYTHON:-/usr/bin/python3}"
+baseline="${BASELINE:-}"
 max_len=50
 
 # One thread everywhere: the machine is shared, and the comparison is a single-core one.
@@ -73,6 +75,11 @@ for ((r = 1; r <= rounds; ++r)); do
     w=$((batch >= 1024 ? 3 : 10))
     "$tinyrec" bench --model dien --batch-size "$batch" --max-len "$max_len" --steps "$s" \
       --warmup "$w" | tee -a "$out"
+    if [ -n "$baseline" ]; then
+      "$baseline" bench --model dien --batch-size "$batch" --max-len "$max_len" --steps "$s" \
+        --warmup "$w" | sed -e 's/"impl":"tinyrec",//' -e 's/^{/{"impl":"baseline",/' |
+        tee -a "$out"
+    fi
     if ((have_torch)); then
       "$torch_python" "$root/bench/dien_torch.py" --batch-size "$batch" --max-len "$max_len" \
         --steps "$s" --warmup "$w" | tee -a "$out"
@@ -96,11 +103,17 @@ def fmt(v, digits=0):
 
 print(f"\nprocessor: {cpu}; {cores} logical cores, load average {load}")
 print(f"build: {isa}; single thread")
-print(f"\n{'DIEN, L = 50':<14}{'tinyrec/s':>12}{'PyTorch/s':>12}{'ratio':>8}  runs")
+has_base = any(r.get("impl") == "baseline" for r in rows)
+print(f"\n{'DIEN, L = 50':<14}{'tinyrec/s':>12}{'PyTorch/s':>12}{'ratio':>8}"
+      + (f"{'baseline/s':>12}{'ratio':>8}" if has_base else "") + "  runs")
 for batch in (32, 128, 1024):
     (t, n), (p, _) = med("tinyrec", batch), med("pytorch", batch)
     ratio = None if t is None or not p else t / p
-    print(f"{'batch ' + str(batch):<14}{fmt(t):>12}{fmt(p):>12}{fmt(ratio, 2) + 'x':>8}  {n}")
+    line = f"{'batch ' + str(batch):<14}{fmt(t):>12}{fmt(p):>12}{fmt(ratio, 2) + 'x':>8}"
+    if has_base:
+        (q, _) = med("baseline", batch)
+        line += f"{fmt(q):>12}{fmt(None if q is None or not p else q / p, 2) + 'x':>8}"
+    print(line + f"  {n}")
 print(f"\n(medians of the JSON lines in {path}; ratio = tinyrec / PyTorch, > 1 is tinyrec faster)")
 PY
 "$torch_python" "$root/bench/platform_summary.py" "$out"

@@ -29,15 +29,6 @@ void check(const CtrConfig& c) {
         " for the inner-product auxiliary loss and the DIN attention");
 }
 
-// ⟨x_t, y_t⟩ of [B, L, D] pairs -> [B, L]: the product summed over D as a product with a column of
-// ones, so both directions are one gemm (the generic reduction over the last axis walks an index
-// per element, and this runs twice per step over [B, L − 1, D]).
-template <class T>
-Tensor<T> inner_products(const Tensor<T>& x, const Tensor<T>& y) {
-  const size_t b = x.shape()[0], l = x.shape()[1], d = x.shape()[2];
-  return reshape(matmul(x * y, Tensor<T>::ones(Shape{d, 1})), Shape{b, l});
-}
-
 std::vector<size_t> with_logit(std::vector<size_t> sizes) {
   sizes.push_back(1);
   return sizes;
@@ -79,7 +70,7 @@ Tensor<T> DIEN<T>::forward(const data::CtrBatch& b) {
   mask_ = Tensor<T>(xt::xarray<T>(xt::cast<T>(b.mask)));  // [B, L]
   Tensor<T> e_a = embed_(b.item, b.cat);                  // target ad, [B, D]
   e_ = embed_(b.hist_items, b.hist_cats);                 // behaviours e_t, [B, L, D]
-  h_ = extractor_.forward(e_, mask_).states;              // interest states h_t, [B, L, H]
+  h_ = extractor_.states(e_, mask_);                      // interest states h_t, [B, L, H]
   a_ = bilinear_ ? bilinear_->forward(h_, e_a, mask_)     // a_t, [B, L]
                  : din_unit_->forward(e_a, h_, mask_);
   Tensor<T> h_T = evolving_.forward(h_, a_, mask_);          // h'(T), [B, H]
@@ -95,18 +86,19 @@ Tensor<T> DIEN<T>::auxiliary_loss(const data::CtrBatch& b) {
     throw std::invalid_argument("dien: the batch carries no negative samples " +
                                 shape_str(b.neg_items.shape()) + " for histories " +
                                 shape_str(b.hist_items.shape()));
-  if (L < 2) return sum(h_) * T(0);      // no pair (h_t, e_{t+1}) in a history of one
-  Tensor<T> h = slice(h_, 1, 0, L - 1);  // h_t, t < T
-  Tensor<T> next = slice(e_, 1, 1, L);   // e_{t+1}
-  Tensor<T> negative = slice(embed_(b.neg_items, b.neg_cats), 1, 1, L);  // ê_{t+1}
+  if (L < 2) return sum(h_) * T(0);  // no pair (h_t, e_{t+1}) in a history of one
+  Tensor<T> negatives = embed_(b.neg_items, b.neg_cats);  // ê_t, [B, L, D]
   Tensor<T> m = slice(mask_, 1, 1, L);  // e_{t+1} is real (then so is h_t: padding is at the end)
   Tensor<T> pos, neg;
   if (aux_net_) {
+    Tensor<T> h = slice(h_, 1, 0, L - 1);            // h_t, t < T
+    Tensor<T> next = slice(e_, 1, 1, L);             // e_{t+1}
+    Tensor<T> negative = slice(negatives, 1, 1, L);  // ê_{t+1}
     pos = sum(aux_net_->forward(concat<T>({h, next}, -1)), {2});
     neg = sum(aux_net_->forward(concat<T>({h, negative}, -1)), {2});
   } else {
-    pos = inner_products(h, next);  // ⟨h_t, e_{t+1}⟩, [B, L−1]
-    neg = inner_products(h, negative);
+    pos = shifted_inner_products(h_, e_, 1);  // ⟨h_t, e_{t+1}⟩, [B, L−1]
+    neg = shifted_inner_products(h_, negatives, 1);
   }
   Tensor<T> log_likelihood = (logsigmoid(pos) + logsigmoid(-neg)) * m;
   return -sum(log_likelihood) / clamp(sum(m), T(1), T(1e30));

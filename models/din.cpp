@@ -36,7 +36,8 @@ GoodsEmbedding<T>::GoodsEmbedding(const CtrConfig& c, std::mt19937_64& rng)
 
 template <class T>
 Tensor<T> GoodsEmbedding<T>::operator()(const Ids& items, const Ids& cats) {
-  return concat<T>({items_.forward(items), cats_.forward(cats)}, -1);
+  return embedding_concat<T>({items_.weight(), cats_.weight()}, {&items, &cats},
+                             {items_.padding_idx(), cats_.padding_idx()});
 }
 
 template <class T>

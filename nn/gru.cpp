@@ -87,9 +87,9 @@ Tensor<T> recur(GRUCell<T>& cell, const Tensor<T>& x, const Tensor<T>& mask, con
 // The fused recurrence (autograd/ops_gru.cpp) with the cell's parameters.
 template <class T>
 Tensor<T> fused(const GRUCell<T>& cell, const Tensor<T>& x, const Tensor<T>& mask,
-                const Tensor<T>& scores, GruMix mix) {
+                const Tensor<T>& scores, GruMix mix, GruOutput output) {
   return gru_recurrence(x, cell.input_weight(), cell.input_bias(), cell.recurrent_gates_weight(),
-                        cell.recurrent_candidate_weight(), mask, scores, mix);
+                        cell.recurrent_candidate_weight(), mask, scores, mix, output);
 }
 
 }  // namespace
@@ -156,8 +156,16 @@ GRUOutput<T> GRU<T>::forward(const Tensor<T>& x, const Tensor<T>& mask) {
   check_sequence("GRU" + sizes_str(input_size(), hidden_size()), input_size(), x, mask);
   const size_t b = x.shape()[0], l = x.shape()[1], n = hidden_size();
   if (l == 0) return {Tensor<T>::zeros(Shape{b, 0, n}), Tensor<T>::zeros(Shape{b, n})};
-  const Tensor<T> all = fused(cell_, x, mask, {}, GruMix::gru);  // [B, L + 1, H]
+  const Tensor<T> all = fused(cell_, x, mask, {}, GruMix::gru, GruOutput::all);  // [B, L + 1, H]
   return {slice(all, 1, 0, l), reshape(slice(all, 1, l, l + 1), Shape{b, n})};
+}
+
+template <class T>
+Tensor<T> GRU<T>::states(const Tensor<T>& x, const Tensor<T>& mask) {
+  check_sequence("GRU" + sizes_str(input_size(), hidden_size()), input_size(), x, mask);
+  const size_t b = x.shape()[0], l = x.shape()[1], n = hidden_size();
+  if (l == 0) return Tensor<T>::zeros(Shape{b, 0, n});
+  return fused(cell_, x, mask, {}, GruMix::gru, GruOutput::states);
 }
 
 template <class T>
@@ -237,8 +245,8 @@ Tensor<T> AttentionGRU<T>::forward(const Tensor<T>& x, const Tensor<T>& scores,
   // AIGRU: x'_t = a_t·x_t into the plain GRU
   const Tensor<T> input =
       kind_ == AttentionGRUKind::aigru ? x * reshape(scores, Shape{b, l, 1}) : x;
-  const Tensor<T> all = fused(cell_, input, mask, mix == GruMix::gru ? Tensor<T>() : scores, mix);
-  return reshape(slice(all, 1, l, l + 1), Shape{b, hidden_size()});  // h'(T)
+  return fused(cell_, input, mask, mix == GruMix::gru ? Tensor<T>() : scores, mix,
+               GruOutput::final_state);  // h'(T)
 }
 
 template <class T>

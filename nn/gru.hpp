@@ -91,6 +91,9 @@ class GRU : public Module<T> {
   GRU(size_t input_size, size_t hidden_size, std::mt19937_64& rng);
   // x [B, L, D], mask [B, L] of 0/1 (undefined = every step real).
   GRUOutput<T> forward(const Tensor<T>& x, const Tensor<T>& mask = {});
+  // forward's states alone (DIEN's interest extractor needs no final state): the fused op then
+  // writes and receives [B, L, H] only.
+  Tensor<T> states(const Tensor<T>& x, const Tensor<T>& mask = {});
   GRUOutput<T> forward_composed(const Tensor<T>& x, const Tensor<T>& mask = {});
   GRUCell<T>& cell() { return cell_; }
   size_t input_size() const { return cell_.input_size(); }

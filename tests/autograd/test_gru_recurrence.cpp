@@ -49,9 +49,10 @@ In random_inputs(uint64_t seed, size_t b = 3, size_t l = 4, size_t h = 3, size_t
           test::uniform(rng, {h, h}, -1.2, 1.2),    test::uniform(rng, {b, l}, 0.05, 0.95)};
 }
 
-Tensor<double> run(const In& in, const Tensor<double>& mask, GruMix mix) {
+Tensor<double> run(const In& in, const Tensor<double>& mask, GruMix mix,
+                   GruOutput output = GruOutput::all) {
   return gru_recurrence(in[0], in[1], in[2], in[3], in[4], mask,
-                        mix == GruMix::gru ? Tensor<double>() : in[5], mix);
+                        mix == GruMix::gru ? Tensor<double>() : in[5], mix, output);
 }
 
 // The inputs gradcheck perturbs: the scores only where the mix reads them.
@@ -165,6 +166,50 @@ TEST_CASE("gru_recurrence: the recorded backward gives the first-order backward'
         CHECK(recorded[i].data()[j] == doctest::Approx(plain[i].data()[j]).epsilon(1e-12));
     }
   }
+}
+
+TEST_CASE("gru_recurrence: the states and final_state outputs are the rows of all") {
+  const Tensor<double> mask = holey_mask();
+  for (GruMix mix : kMixes) {
+    CAPTURE(mix_name(mix));
+    const In in = random_inputs(61);
+    const auto all = run(in, mask, mix);  // [3, 5, 3]
+    const auto states = run(in, mask, mix, GruOutput::states);
+    const auto last = run(in, mask, mix, GruOutput::final_state);
+    REQUIRE(states.shape() == Shape{3, 4, 3});
+    REQUIRE(last.shape() == Shape{3, 3});
+    for (size_t b = 0; b < 3; ++b)
+      for (size_t k = 0; k < 3; ++k) {
+        for (size_t t = 0; t < 4; ++t) CHECK(states.value()(b, t, k) == all.value()(b, t, k));
+        CHECK(last.value()(b, k) == all.value()(b, 4, k));
+      }
+    // Their gradients: each mode checked on its own, and equal to those of the matching rows of
+    // all (the first-order backward skips the rows no one reads).
+    CHECK_GRADCHECK([&](const In&) { return run(in, mask, mix, GruOutput::states); },
+                    checked(in, mix));
+    CHECK_GRADCHECK([&](const In&) { return run(in, mask, mix, GruOutput::final_state); },
+                    checked(in, mix));
+    std::mt19937_64 rng(62);
+    const Tensor<double> ws = test::uniform(rng, {3, 4, 3}, -1, 1, false),
+                         wf = test::uniform(rng, {3, 3}, -1, 1, false);
+    const auto narrow = grad(sum(run(in, mask, mix, GruOutput::states) * ws) +
+                                 sum(run(in, mask, mix, GruOutput::final_state) * wf),
+                             checked(in, mix));
+    const auto full =
+        grad(sum(run(in, mask, mix) * concat<double>({ws, reshape(wf, {3, 1, 3})}, 1)),
+             checked(in, mix));
+    for (size_t i = 0; i < full.size(); ++i) {
+      CAPTURE(i);
+      for (size_t j = 0; j < full[i].numel(); ++j)
+        CHECK(narrow[i].data()[j] == doctest::Approx(full[i].data()[j]).epsilon(1e-13));
+    }
+  }
+  // Second order through the narrow outputs (their recorded backward pads g back to all's shape).
+  const Tensor<double> small_mask = make({1, 1, 0, 1, 0, 0}, {2, 3});
+  const In small = random_inputs(63, 2, 3, 2);
+  for (GruOutput output : {GruOutput::states, GruOutput::final_state})
+    CHECK_GRADGRADCHECK([&](const In&) { return run(small, small_mask, GruMix::augru, output); },
+                        small);
 }
 
 TEST_CASE("gru_recurrence: float32 agrees with float64 (vectorised σ and tanh, row tails)") {

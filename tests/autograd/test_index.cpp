@@ -144,3 +144,63 @@ TEST_CASE("embedding looks rows up for ids of any shape") {
       },
       In{test::uniform(rng, {4, 2}, -2, 2)});
 }
+
+TEST_CASE("embedding_concat: the concatenated lookups, with each part's padding") {
+  const auto a = make({0, 1, 2, 3, 4, 5, 6, 7}, {4, 2});              // D = 2
+  const auto b = make({10, 11, 12, 13, 14, 15, 16, 17, 18}, {3, 3});  // D = 3
+  const Ids ia = ids({1, 3, 0, 2}, {2, 2}), ib = ids({2, 0, 1, 0}, {2, 2});
+  const auto out = embedding_concat<double>({a, b}, {&ia, &ib}, {-1, 0});
+  // Part b pads id 0 with zeros; part a has no padding id, so its id 0 is row 0.
+  CHECK_TENSOR(out, {2, 2, 5}, {2, 3, 16, 17, 18, 6, 7, 0, 0, 0, 0, 1, 13, 14, 15, 4, 5, 0, 0, 0});
+
+  // Values and gradients bit for bit those of the composed lookups, in float32 (DIN, DIEN and SIM
+  // keep their numbers), with repeated ids and D past a vector (a row of 19 floats).
+  std::mt19937_64 rng(506);
+  auto to_float = [](const Tensor<double>& x) {
+    return Tensor<float>(xt::xarray<float>(xt::cast<float>(x.value())), true);
+  };
+  const Tensor<double> ta = test::uniform(rng, {6, 19}, -1, 1),
+                       tb = test::uniform(rng, {4, 5}, -1, 1);
+  const Ids ja = ids({5, 1, 1, 0, 2, 5, 3, 0}, {4, 2}), jb = ids({3, 3, 0, 1, 2, 0, 3, 1}, {4, 2});
+  const Tensor<double> w = test::uniform(rng, {4, 2, 24}, -1, 1, false);
+  const Tensor<float> fa = to_float(ta), fb = to_float(tb), ga = to_float(ta), gb = to_float(tb);
+  const Tensor<float> wf(xt::xarray<float>(xt::cast<float>(w.value())));
+  const auto fused = embedding_concat<float>({fa, fb}, {&ja, &jb}, {0, 0});
+  const auto composed = concat<float>({embedding(ga, ja, 0), embedding(gb, jb, 0)}, -1);
+  REQUIRE(fused.shape() == composed.shape());
+  for (size_t i = 0; i < fused.numel(); ++i) CHECK(fused.data()[i] == composed.data()[i]);
+  backward(sum(fused * wf));
+  backward(sum(composed * wf));
+  for (size_t i = 0; i < fa.numel(); ++i) CHECK(fa.grad().data()[i] == ga.grad().data()[i]);
+  for (size_t i = 0; i < fb.numel(); ++i) CHECK(fb.grad().data()[i] == gb.grad().data()[i]);
+  CHECK(fa.grad().data()[0] == 0.0f);  // row 0 is the padding row: no gradient
+
+  CHECK_GRADCHECK(
+      [&](const In& in) {
+        return embedding_concat<double>({in[0], in[1]}, {&ja, &jb}, {0, -1});
+      },
+      In{ta, tb});
+  CHECK_GRADGRADCHECK(
+      [&](const In& in) {
+        return embedding_concat<double>({in[0], in[1]}, {&ja, &jb}, {0, -1});
+      },
+      In{ta, tb});
+}
+
+TEST_CASE("embedding_concat: errors name the op") {
+  const auto a = make({0, 1, 2, 3}, {2, 2});
+  const Ids two = ids({0, 1}, {2}), three = ids({0, 1, 1}, {3}), bad = ids({0, 2}, {2});
+  CHECK_THROWS_WITH_AS(embedding_concat<double>({a, a}, {&two, &three}, {-1, -1}),
+                       "embedding_concat: ids [3] of part 1 differ from part 0's [2]",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(embedding_concat<double>({a, make({1, 2}, {2})}, {&two, &two}, {-1, -1}),
+                       "embedding_concat: table 1 must be 2-D [N, D], got [2]",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(embedding_concat<double>({a}, {&bad}, {-1}),
+                       "embedding_concat: id 2 at position 1 is out of range for an axis of size 2",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(embedding_concat<double>({a}, {&two, &two}, {-1}),
+                       "embedding_concat: 1 tables, 2 id sets and 1 padding ids: need one of each "
+                       "per part",
+                       std::invalid_argument);
+}
