@@ -17,6 +17,13 @@
 
 namespace tinyrec::vec {
 
+// exp's constants, shared by the 8-lane and the scalar form so both give the same bits: log2(e),
+// ln 2 split into a part exact in float and a correction, and exp(r)'s polynomial from r^5 down.
+inline constexpr float kLog2e = 1.44269504088896341f;
+inline constexpr float kLn2Hi = 0.693359375f, kLn2Lo = 2.12194440e-4f;
+inline constexpr float kExpPoly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                      4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+
 // GCC's vector extensions. Vectors are passed by reference and transformed in place: a 32-byte
 // vector passed or returned by value draws GCC's ABI warning (-Wpsabi) in a build without AVX.
 using F8 = float __attribute__((vector_size(32)));
@@ -36,7 +43,7 @@ inline void store8(float* p, const F8& v) {
 // is nothing next to the row's maximum, which contributes e^0 = 1); above 88.7 they give e^88.7,
 // not infinity.
 inline void exp8_in_range(F8& x) {
-  const F8 t = x * 1.44269504088896341f + 0.5f;
+  const F8 t = x * kLog2e + 0.5f;
 #ifdef __AVX__
   // floor(t) in one rounding instruction; the same value as the portable form below.
   const F8 nf = _mm256_floor_ps(t);
@@ -46,14 +53,10 @@ inline void exp8_in_range(F8& x) {
   n += __builtin_convertvector(n, F8) > t;
   const F8 nf = __builtin_convertvector(n, F8);
 #endif
-  F8 r = x - nf * 0.693359375f;
-  r = r + nf * 2.12194440e-4f;
-  F8 p = F8{} + 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  F8 r = x - nf * kLn2Hi;
+  r = r + nf * kLn2Lo;
+  F8 p = F8{} + kExpPoly[0];
+  for (int i = 1; i < 6; ++i) p = p * r + kExpPoly[i];
   const F8 y = p * r * r + r + 1.0f;
   const I8 bits = (n + 127) << 23;
   F8 scale;
@@ -69,15 +72,11 @@ inline void exp8(F8& x) {
 
 inline float exp1(float x) {
   x = std::min(std::max(x, -87.3f), 88.7f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  float r = x - n * 0.693359375f;
-  r = r + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  const float n = std::floor(x * kLog2e + 0.5f);
+  float r = x - n * kLn2Hi;
+  r = r + n * kLn2Lo;
+  float p = kExpPoly[0];
+  for (int i = 1; i < 6; ++i) p = p * r + kExpPoly[i];
   const float y = p * r * r + r + 1.0f;
   const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
   float scale;
