@@ -15,7 +15,9 @@
 #include "autograd/atomic_file.hpp"
 #include "autograd/tape.hpp"
 #include "cli/commands.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/run_files.hpp"
+#include "cli/run_folder.hpp"
 #include "cli/svg_plot.hpp"
 #include "data/mmoe_synthetic.hpp"
 #include "models/multitask_task.hpp"
@@ -37,7 +39,9 @@ struct ExperimentArgs {
   std::string sines = "gaussian", init = "torch";
   size_t bottom_units = 0;  // Shared-Bottom's width; 0 = experts × units (128)
   std::string out = "runs/mmoe-correlation";
+  size_t steps_per_epoch = 0;
   bool quiet = false;
+  bool overwrite = false;
   bool detect_anomaly = false;
 };
 
@@ -111,8 +115,14 @@ void run_correlation_experiment(const ExperimentArgs& a) {
                                   "' is not a model for this experiment; accepted: "
                                   "shared_bottom, omoe, mmoe, ple");
   if (a.seeds == 0) throw std::invalid_argument("--seeds must be at least 1");
-  prepare_out_dir(a.out);  // before any training: a bad --out fails at once
+  prepare_out_dir(a.out);  // before any training: a bad or taken --out fails at once
+  RunFolderLock lock(a.out, "--out");
+  if (!a.overwrite && fs::exists(fs::path(a.out) / "table.md"))
+    throw std::runtime_error("--out " + a.out +
+                             " already holds an experiment's results (table.md); --overwrite "
+                             "replaces them, or choose another --out");
   DetectAnomalyGuard anomaly(a.detect_anomaly);
+  StopOnSignal stop;
   std::ostream& log = std::cerr;
   std::vector<ExperimentRun> runs;
   const size_t total = ps.size() * a.seeds * names.size();
@@ -149,10 +159,24 @@ void run_correlation_experiment(const ExperimentArgs& a) {
         t.lr = a.lr;
         t.seed = seed;
         t.eval_every = a.eval_every;
+        t.steps_per_epoch = a.steps_per_epoch;
+        models::TrainCallbacks stop_on_signal;
+        stop_on_signal.on_step = [&](const models::StepInfo& step) {
+          if (const int sig = stop_requested())
+            throw Interrupted(sig, "interrupted by " + signal_name(sig) + " in run " +
+                                       std::to_string(runs.size() + 1) + " of " +
+                                       std::to_string(total) + " (epoch " +
+                                       std::to_string(step.epoch) + ", step " +
+                                       std::to_string(step.step) +
+                                       "): nothing written (an experiment writes its tables when "
+                                       "every run has finished)");
+        };
         const auto t0 = std::chrono::steady_clock::now();
         models::TrainReport r;
         try {
-          r = models::Trainer(task, *model, t).fit();
+          r = models::Trainer(task, *model, t).fit(stop_on_signal);
+        } catch (const Interrupted&) {
+          throw;
         } catch (const std::runtime_error& e) {  // a NaN loss, an anomaly, out of memory
           std::ostringstream which;
           which << name << " at correlation " << p << ", seed " << seed << ": " << e.what();
@@ -356,7 +380,14 @@ void add_experiment_command(CLI::App& app) {
                   "Training steps between points of the loss curves (0 = each epoch)")
       ->check(whole_number_in(0, uint64_t(1) << 40))
       ->capture_default_str();
-  cmd->add_option("--out", a->out, "Output folder")->capture_default_str();
+  cmd->add_option("--steps-per-epoch", a->steps_per_epoch,
+                  "Train each epoch on its first N batches only (0 = all): a quick look")
+      ->check(whole_number_in(0, uint64_t(1) << 40))
+      ->capture_default_str();
+  cmd->add_option("--out", a->out,
+                  "Output folder; one that holds results is refused without --overwrite")
+      ->capture_default_str();
+  cmd->add_flag("--overwrite", a->overwrite, "Replace the results the --out folder holds");
   cmd->add_flag("--quiet", a->quiet, "No line per run");
   cmd->add_flag("--detect-anomaly", a->detect_anomaly,
                 "Stop at the first op whose output or gradient holds NaN or Inf in any run, naming "

@@ -208,9 +208,19 @@ RunFlags::RunFlags(CLI::App& app, const Prescan& scan, bool timing) : app_(app) 
                    "Training steps between test evaluations on the curve (0 = each epoch)")
         ->capture_default_str()
         ->group(run);
-    app.add_option("--out", out, "Output folder (metrics.json, curve.csv, curve.svg, checkpoint/)")
+    app.add_option("--steps-per-epoch", t.steps_per_epoch,
+                   "Train each epoch on its first N batches only (0 = all): a quick look at a "
+                   "long run")
+        ->check(whole_number_in(0, uint64_t(1) << 40))
         ->capture_default_str()
         ->group(run);
+    app.add_option("--out", out,
+                   "Output folder (metrics.json, curve.csv, curve.svg, checkpoint/); one that "
+                   "holds a run is refused without --overwrite")
+        ->capture_default_str()
+        ->group(run);
+    if (scan.subcommand == "train")
+      app.add_flag("--overwrite", overwrite, "Replace the run the --out folder holds")->group(run);
     if (scan.subcommand == "train")
       app.add_option("--resume", resume,
                      "Continue the run in this --out folder from its last epoch's checkpoint; "

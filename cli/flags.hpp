@@ -57,6 +57,7 @@ class RunFlags {
   std::string out = "runs/latest";
   std::string resume;  // train only: the run folder to continue
   bool quiet = false;
+  bool overwrite = false;       // train only: replace the run --out holds
   bool detect_anomaly = false;  // train only: anomaly mode (autograd/tape.hpp) while training
 
  private:

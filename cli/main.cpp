@@ -5,6 +5,7 @@
 
 #include "autograd/tensor.hpp"
 #include "cli/commands.hpp"
+#include "cli/interrupt.hpp"
 
 int main(int argc, char** argv) {
   tinyrec::tune_allocator();  // a program's choice, not the library's: see autograd/tensor.hpp
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
       if (argv[i][0] != '-') sub = argv[i];
     std::cerr << tinyrec::cli::parse_error_line(e, sub) << "\n";
     return e.get_exit_code();
+  } catch (const tinyrec::cli::Interrupted& e) {
+    std::cerr << "tinyrec: " << e.what() << "\n";
+    return 128 + e.signal();
   } catch (const std::bad_alloc&) {
     // What the commands do not name themselves (they name the sizes where they can).
     std::cerr << "tinyrec: error: out of memory; lower the sizes of the data or the model\n";

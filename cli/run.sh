@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds tinyrec (installing what is missing) and runs the `tinyrec` program with the given arguments.
+# Builds the `tinyrec` program (installing what is missing; not the tests, benchmarks or tutorials)
+# and runs it with the given arguments.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$root/.ci/build.sh" >&2
+bash "$root/.ci/build.sh" tinyrec_cli >&2
 exec "$root/build/tinyrec" "$@"

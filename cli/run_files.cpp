@@ -122,10 +122,15 @@ void write_checkpoint(const std::string& out, const models::Run& run,
   const fs::path dir = fs::path(out) / "checkpoint", tmp = temporary_path(dir.string()),
                  old = fs::path(out) / "checkpoint.old";
   std::error_code ec;
-  fs::remove_all(tmp, ec);
-  nn::save_checkpoint(*run.model, tmp.string());
-  write_json(tmp / "config.json", run.config);
-  if (trainer) trainer->save_state(tmp.string());
+  fs::remove_all(tmp, ec);  // a crash's leftover
+  try {
+    nn::save_checkpoint(*run.model, tmp.string());
+    write_json(tmp / "config.json", run.config);
+    if (trainer) trainer->save_state(tmp.string());
+  } catch (...) {
+    fs::remove_all(tmp, ec);  // half a checkpoint is of no use; the whole previous one stays
+    throw;
+  }
   // At every instant one whole checkpoint is checkpoint/ or checkpoint.old/ (where checkpoint_of
   // looks): the previous one is moved aside only when it is checkpoint/, and removed last.
   if (fs::exists(dir)) {

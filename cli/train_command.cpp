@@ -7,10 +7,13 @@
 #include <memory>
 #include <sstream>
 
+#include "autograd/atomic_file.hpp"
 #include "autograd/tape.hpp"
 #include "cli/commands.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "cli/run_files.hpp"
+#include "cli/run_folder.hpp"
 #include "nn/checkpoint.hpp"
 
 namespace tinyrec::cli {
@@ -80,6 +83,10 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
   models::TrainCallbacks callbacks;
   callbacks.on_step = [&](const models::StepInfo& s) {
     if (extra.on_step) extra.on_step(s);
+    if (const int sig = stop_requested()) {
+      throw Interrupted(sig, "interrupted by " + signal_name(sig) + " at epoch " +
+                                 std::to_string(s.epoch) + ", step " + std::to_string(s.step));
+    }
     if (quiet) return;
     if (s.step == 1)
       bar = std::make_unique<ProgressBar>(
@@ -99,30 +106,36 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
                          : "step " + std::to_string(p.step))
         << ": train " << losses(p.train) << " | test " << run.task->summarize(p.test) << "\n";
   };
-  // After every epoch the run's files and a checkpoint to resume from: a run stopped by a fault
-  // or by the user keeps what it finished.
+  // After every epoch a checkpoint to resume from, then the run's files: a run stopped by a
+  // fault, a failed write or the user keeps what it finished, and says what that is.
+  size_t checkpoint_epoch = trainer.epochs_done(), files_epoch = trainer.epochs_done();
   callbacks.on_epoch_end = [&](size_t epoch) {
-    write_run_files(out, run, trainer.report());
     write_checkpoint(out, run, &trainer);
+    checkpoint_epoch = epoch;
+    write_run_files(out, run, trainer.report());
+    files_epoch = epoch;
     if (extra.on_epoch_end) extra.on_epoch_end(epoch);
   };
-  // A fault's message, then what the run kept.
-  auto kept = [&](const std::exception& e) {
-    const size_t done = trainer.epochs_done();
-    return std::string(e.what()) + "\n" +
-           (done == 0 ? "no epoch had finished: nothing was written"
-                      : "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
-                            std::to_string(done) + " and the checkpoint of epoch " +
-                            std::to_string(done) + " (tinyrec train --resume " + out +
-                            " continues from it)");
+  auto kept = [&](const std::string& what, const char* sep = "\n") {
+    return what + sep +
+           (checkpoint_epoch == 0
+                ? std::string("no epoch had finished: nothing was written")
+                : "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
+                      std::to_string(files_epoch) + " and the checkpoint of epoch " +
+                      std::to_string(checkpoint_epoch) + " (tinyrec train --resume " + out +
+                      " continues from it)");
   };
   models::TrainReport report;
   try {
     report = trainer.fit(callbacks);
   } catch (const models::NonFiniteLoss& e) {
-    throw models::NonFiniteLoss(kept(e));
+    throw models::NonFiniteLoss(kept(e.what()));
   } catch (const AnomalyError& e) {
-    throw AnomalyError(kept(e));
+    throw AnomalyError(kept(e.what()));
+  } catch (const WriteError& e) {
+    throw WriteError(kept(e.what()));
+  } catch (const Interrupted& e) {
+    throw Interrupted(e.signal(), kept(e.what(), "; "));
   }
   nlohmann::json test = report.test;
   test.erase("gates");  // metrics.json has them; the summary line stays short
@@ -136,8 +149,6 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
   log << "wrote " << out << "/metrics.json, curve.csv, curve.svg and checkpoint/\n";
 }
 
-namespace {}  // namespace
-
 void add_train_command(CLI::App& app, const Prescan& scan) {
   CLI::App* cmd = app.add_subcommand(
       "train",
@@ -148,17 +159,27 @@ void add_train_command(CLI::App& app, const Prescan& scan) {
   cmd->callback([flags, cmd] {
     const RunFlags& f = **flags;
     DetectAnomalyGuard anomaly(f.detect_anomaly);
+    StopOnSignal stop;
     if (f.resume.empty()) {
-      prepare_out_dir(f.out);  // before the data is loaded: a bad --out fails at once
-      models::Run run = models::build_run(f.config());
+      // Before the data is loaded, so that a bad or taken --out fails at once; the run's old files
+      // go only once the new run is built.
+      const models::RunConfig config = f.config();  // a bad flag is named first
+      prepare_out_dir(f.out);
+      RunFolderLock lock(f.out, "--out");
+      if (!f.overwrite) claim_run_folder(f.out, false);
+      models::Run run = models::build_run(config);
+      claim_run_folder(f.out, f.overwrite);
       train_and_write(run, f.out, f.quiet);
       return;
     }
+    if (f.overwrite)
+      throw std::invalid_argument("--resume continues a run; --overwrite replaces one");
     if (cmd_has(*cmd, "--config"))
       throw std::invalid_argument("--resume and --config cannot be combined");
     if (cmd_has(*cmd, "--out") && fs::path(f.out) != fs::path(f.resume))
       throw std::invalid_argument("--resume " + f.resume +
                                   " continues in its own folder; leave out --out");
+    RunFolderLock lock(f.resume, "--resume");
     models::Run run = models::build_run(f.config());
     train_and_write(run, f.resume, f.quiet, f.resume);
   });

@@ -299,7 +299,8 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
   State& s = *state_;
   const TrainOptions& o = s.options;
   if (s.task.train_size() == 0) throw std::invalid_argument("the training split is empty");
-  const size_t steps = s.order.num_batches();
+  const size_t batches = s.order.num_batches();
+  const size_t steps = o.steps_per_epoch > 0 ? std::min(batches, o.steps_per_epoch) : batches;
   TrainReport& report = s.report;
   LossSums since_point;
   auto add_point = [&](bool end_of_epoch) {
@@ -326,7 +327,7 @@ TrainReport Trainer::fit(const TrainCallbacks& callbacks) {
     LossSums epoch_sums;
     size_t step = 0;
     double epoch_seconds = 0;
-    while (s.order.next(rows)) {
+    while (step < steps && s.order.next(rows)) {
       const auto t0 = std::chrono::steady_clock::now();
       LossValues loss;
       // Where a fault stopped the run, and the last loss that was still finite.

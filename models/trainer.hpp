@@ -24,9 +24,13 @@ struct TrainOptions {
   uint64_t seed = 1;               // the batch order
   size_t eval_every = 0;           // steps between evaluations on the curve; 0 = each epoch
   size_t eval_batch_size = 1024;
+  // Each epoch trains on the first this many batches of its order (0 = all): a quick look at a
+  // long run, and the documented commands run short under the sanitizers. Every epoch still ends
+  // with its evaluation and files, and such a run resumes like any other.
+  size_t steps_per_epoch = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, epochs, batch_size, lr, optimizer,
-                                                seed, eval_every, eval_batch_size)
+                                                seed, eval_every, eval_batch_size, steps_per_epoch)
 
 // Everything that decides a run's numbers. Three seeds, one job each: the data (data_seed), the
 // initial weights (model_seed), the batch order (train.seed).

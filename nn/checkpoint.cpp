@@ -92,7 +92,8 @@ void save_checkpoint(const Module<T>& module, const std::string& dir) {
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec || !fs::is_directory(root))
-    throw std::runtime_error("save_checkpoint: cannot create directory '" + dir + "'");
+    throw WriteError("save_checkpoint: cannot create directory '" + dir + "'" +
+                     (ec ? ": " + ec.message() : std::string()));
   for (const auto& stem : npy_names(root))
     if (!names.count(stem))
       throw std::runtime_error("save_checkpoint: '" + dir + "' already holds " + stem +
@@ -175,7 +176,8 @@ void save_optimizer_state(Optimizer<T>& optimizer, const Named<T>& params, const
     std::error_code ec;
     fs::create_directories(root / slot, ec);
     if (ec)
-      throw std::runtime_error("save_optimizer_state: cannot create " + (root / slot).string());
+      throw WriteError("save_optimizer_state: cannot create " + (root / slot).string() + ": " +
+                       ec.message());
     for (size_t i = 0; i < arrays->size() && i < params.size(); ++i) {
       const std::vector<T>& a = (*arrays)[i];
       if (a.empty()) continue;  // never updated: nothing to keep

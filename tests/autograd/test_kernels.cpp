@@ -3,7 +3,9 @@
 // references here index every element from its multi-index, the slow obvious way, and sum each
 // output's terms in the order they lie in the input. Run lengths like 37 leave a tail after the
 // vector body, so both the vector loop and its scalar epilogue are checked.
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "autograd/broadcast.hpp"
 #include "helpers.hpp"
@@ -135,8 +137,8 @@ TEST_CASE_TEMPLATE("kernels: broadcast_to and sum_to match scalar loops bit for 
   }
 }
 
-TEST_CASE_TEMPLATE("kernels: PReLU forward and first-order backward match scalar loops bit for bit",
-                   T, float, double) {
+TEST_CASE_TEMPLATE("kernels: PReLU forward and first-order backward match scalar loops", T, float,
+                   double) {
   std::mt19937_64 rng(13);
   for (const Shape& shape : {Shape{6, 37}, Shape{3, 5, 37}, Shape{1, 8}}) {
     INFO(shape_str(shape));
@@ -155,13 +157,20 @@ TEST_CASE_TEMPLATE("kernels: PReLU forward and first-order backward match scalar
         const T v = x.data()[i], a = alpha.data()[j], gv = g.data()[i];
         want_y.data()[i] = v > T(0) ? v : a * v;
         want_dx.data()[i] = v > T(0) ? gv : gv * a;
-        // Rows in order. volatile: the compiler would otherwise fuse this product and sum into one
-        // FMA here, which the kernel (rounding the product first) rightly does not do.
-        const volatile T term = v > T(0) ? T(0) : gv * v;
-        want_da.data()[j] += term;
+        want_da.data()[j] += v > T(0) ? T(0) : gv * v;  // rows in order
       }
+    // One multiply or select per value: the same bits on every compiler and processor.
     CHECK(same_bits(y, want_y));
     CHECK(same_bits(x.grad(), want_dx));
-    CHECK(same_bits(alpha.grad(), want_da));
+    // A sum of products, which a compiler may contract into fused multiply-adds in either loop
+    // (GCC does across -march=native, clang within a statement): each of the `rows` terms may
+    // then round once less, so the two sums agree to rows units in the last place, not in bits.
+    const T ulp = std::numeric_limits<T>::epsilon();
+    for (size_t j = 0; j < f; ++j) {
+      T scale = 0;
+      for (size_t r = 0; r < rows; ++r)
+        scale += std::abs(g.data()[r * f + j] * x.data()[r * f + j]);
+      CHECK(std::abs(alpha.grad().data()[j] - want_da.data()[j]) <= T(2 * rows) * ulp * scale);
+    }
   }
 }

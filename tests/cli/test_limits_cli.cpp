@@ -15,6 +15,7 @@
 #include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 using tinyrec_test::read_bytes;
 using tinyrec_test::run;
 using tinyrec_test::run_limited;
@@ -78,20 +79,28 @@ TEST_CASE("cli: under ulimit -v, sizes past the memory end in one line and exit 
 
 TEST_CASE("cli: a run file that cannot be written stops the run and leaves the earlier one whole") {
   const fs::path out = scratch("limits_write");
-  const std::string flags = "train --model din --users 60 --epochs 1 --quiet --out " + out.string();
-  const auto first = run(flags);
+  const std::string flags = "--model din --users 60 --quiet";
+  const auto first = run("train " + flags + " --epochs 1 --out " + out.string());
   REQUIRE_MESSAGE(first.status == 0, first.output);
   const std::string metrics = read_bytes(out / "metrics.json");
-  const std::string weights = read_bytes(out / "checkpoint" / "mlp.layers.0.weight.npy");
-  // Something holds metrics.json's temporary name (a folder, not ours to remove).
+  // Something holds metrics.json's temporary name (a folder, not ours to remove): epoch 2's
+  // checkpoint is written, its metrics.json cannot be.
   fs::create_directories(out / "metrics.json.tmp" / "x");
-  const auto again = run(flags + " --lr 0.01");
+  const auto again = run("train --resume " + out.string() + " --epochs 2 --quiet");
   CHECK(again.status == 1);
-  CHECK(lines_of(again.output).back() ==
+  const auto lines = lines_of(again.output);
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines[lines.size() - 2] ==
         "tinyrec: error: cannot write " + (out / "metrics.json").string() + ": Is a directory");
+  CHECK(lines.back() == "kept " + out.string() +
+                            "/metrics.json, curve.csv and curve.svg of epochs 1-1 and the "
+                            "checkpoint of epoch 2 (tinyrec train --resume " +
+                            out.string() + " continues from it)");
   CHECK_MESSAGE(again.output.find("error") == again.output.rfind("error"), again.output);
   CHECK(read_bytes(out / "metrics.json") == metrics);
-  CHECK(read_bytes(out / "checkpoint" / "mlp.layers.0.weight.npy") == weights);
+  CHECK(fs::is_directory(out / "metrics.json.tmp" / "x"));
+  CHECK(json::parse(read_bytes(out / "checkpoint" / "train_state.json")).at("epochs_done") == 2);
+  CHECK(!fs::exists(out / "checkpoint.tmp"));
   fs::remove_all(out);
 }
 
