@@ -223,8 +223,10 @@ int main() {
       std::printf("  %s trained in %.1f s\n", r.label.c_str(), r.seconds);
 
     const json &stmp = runs[0].test, &stamp = runs[1].test;
-    check_true("STAMP above STMP on Recall@20", at(stamp, "recall@20") > at(stmp, "recall@20"));
-    check_true("STAMP above STMP on MRR@20", at(stamp, "mrr@20") > at(stmp, "mrr@20"));
+    // MRR@20 lead over batch-order seeds 1-3: +0.0097, +0.0103, +0.0083 (AMD EPYC, Zen 4). The
+    // Recall@20 lead (+0.0035, +0.0024, +0.0031) is too small to hold on every processor.
+    check_true("STAMP above STMP on MRR@20 by more than 0.005",
+               at(stamp, "mrr@20") > at(stmp, "mrr@20") + 0.005);
     check_true("STAMP far above popularity on Recall@20",
                at(stamp, "recall@20") > at(baselines.at("popularity"), "recall@20") + 0.2);
   });

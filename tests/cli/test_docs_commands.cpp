@@ -3,7 +3,8 @@
 // code blocks that call the program (build/tinyrec, bash cli/run.sh), the data scripts
 // (data/get_*.sh) or a tutorial program (build/tutorial_*), and runs them page by page, in order,
 // in a scratch folder per page — shrunk (one epoch, few rows, few steps) so the suite stays fast;
-// with TINYREC_DOCS_STEPS_PER_EPOCH=N set, every training run also trains N steps an epoch.
+// with TINYREC_DOCS_STEPS_PER_EPOCH=N set, every training run also trains N steps an epoch, and the
+// tutorial programs, which must train whole to check their claims, are left to the normal stage.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -205,6 +206,14 @@ std::vector<DocCommand> page_commands(const std::string& page) {
 }
 
 // ---- running --------------------------------------------------------------------------------
+
+// TINYREC_DOCS_STEPS_PER_EPOCH, or null when it is not set: the sanitizer stage (.ci/sanitize.sh)
+// runs every documented command on that many steps an epoch, since real data sets cannot be shrunk
+// by their flags and under AddressSanitizer a whole MovieLens epoch takes minutes.
+const char* steps_per_epoch() {
+  const char* steps = std::getenv("TINYREC_DOCS_STEPS_PER_EPOCH");
+  return steps && *steps ? steps : nullptr;
+}
 
 struct Run {
   int status = -1;
@@ -418,11 +427,8 @@ struct PageRun {
     }
     set("--epochs", "1");
     if (sub == "train") set("--quiet", "");
-    // The sanitizer stage (.ci/sanitize.sh) runs every documented command on a few steps an
-    // epoch: real data sets cannot be shrunk by their flags, and under AddressSanitizer a whole
-    // MovieLens epoch takes minutes.
-    if (const char* steps = std::getenv("TINYREC_DOCS_STEPS_PER_EPOCH"); steps && *steps)
-      if (sub != "bench") set("--steps-per-epoch", steps);
+    if (const char* steps = steps_per_epoch(); steps && sub != "bench")
+      set("--steps-per-epoch", steps);
     if (sub == "bench") set("--steps", "3"), set("--warmup", "1");
     if (sub == "experiment") {
       set("--seeds", "1");
@@ -489,6 +495,12 @@ struct PageRun {
     } else if (c.kind == Kind::script) {
       program = "bash " + shell_quote((fs::path(TINYREC_SOURCE_DIR) / c.program).string());
     } else {
+      if (steps_per_epoch()) {
+        // A tutorial program trains its models whole and checks its claims on them: it runs as
+        // printed in the normal stage (and as a test of its own), not on a few steps.
+        MESSAGE(page << ":" << c.line << ": `" << c.text << "` runs in the normal stage only");
+        return true;
+      }
       const fs::path bin = fs::path(TINYREC_CLI).parent_path() / c.program;
       if (!fs::exists(bin)) {
         FAIL_CHECK(page << ":" << c.line << ": `" << c.text << "`: " << bin

@@ -90,7 +90,7 @@ struct Background {
 
 // A DIN run of three epochs, each long enough (a second or so) for a signal sent after epoch 1's
 // files appear to land inside epoch 2.
-const std::string kRun = "--model din --users 1500 --epochs 3 --quiet";
+const std::string kRun = "--model din --users 800 --epochs 3 --quiet";
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;

@@ -261,8 +261,9 @@ TEST_CASE("stamp beats stmp and popularity on the synthetic sessions (seeded)") 
           << pop.at("recall@20") << " / " << pop.at("mrr@20") << ", stmp " << stmp.at("recall@20")
           << " / " << stmp.at("mrr@20") << ", stamp " << stamp.at("recall@20") << " / "
           << stamp.at("mrr@20"));
-  CHECK(stamp.at("recall@20").get<double>() > stmp.at("recall@20").get<double>());
-  CHECK(stamp.at("mrr@20").get<double>() > stmp.at("mrr@20").get<double>());
+  // MRR@20 lead over batch-order seeds 1-3 (--seed): +0.019, +0.011, +0.015 (AMD EPYC, Zen 4).
+  // The Recall@20 lead (+0.005, +0.005, -0.001) is inside the seeds' spread: not a claim here.
+  CHECK(stamp.at("mrr@20").get<double>() > stmp.at("mrr@20").get<double>() + 0.007);
   CHECK(stamp.at("recall@20").get<double>() > pop.at("recall@20").get<double>() + 0.1);
   CHECK(stamp.at("mrr@20").get<double>() > pop.at("mrr@20").get<double>());
 }
