@@ -62,9 +62,14 @@ BaseModel<T>::BaseModel(const CtrConfig& c)
 
 template <class T>
 Tensor<T> BaseModel<T>::forward(const data::CtrBatch& b) {
-  Tensor<T> e_a = embed_(b.item, b.cat);            // [B, D]
-  Tensor<T> e = embed_(b.hist_items, b.hist_cats);  // [B, L, D]; padded rows are zero
-  Tensor<T> v_U = sum(e, {1});                      // Σ_j e_j  [B, D]
+  Tensor<T> e_a = embed_(b.item, b.cat);  // [B, D]
+  // A slot the mask leaves out reads the zero padding row, whatever ids it holds, so the sum
+  // below runs over the user's behaviours only.
+  const auto kept = xt::not_equal(b.mask, 0.0f);
+  const xt::xarray<int64_t> items = xt::where(kept, b.hist_items, int64_t(0)),
+                            cats = xt::where(kept, b.hist_cats, int64_t(0));
+  Tensor<T> e = embed_(items, cats);  // [B, L, D]; rows left out are zero
+  Tensor<T> v_U = sum(e, {1});        // Σ_j e_j  [B, D]
   if (config_.pooling == "mean") {
     Tensor<T> n = clamp(sum(mask_of<T>(b), {1}, true), T(1), T(1e9));  // behaviours per user
     v_U = v_U / n;

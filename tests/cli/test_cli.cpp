@@ -55,17 +55,23 @@ TEST_CASE("cli: train writes metrics, curves and a checkpoint that eval and pred
   const nlohmann::json m = nlohmann::json::parse(in);
   CHECK(m.at("model") == "din");
   CHECK(m.at("dataset") == "synthetic");
-  const double auc = m.at("test").at("auc");
-  CHECK(auc > 0.5);
-  CHECK(auc <= 1.0);
-  CHECK(m.at("test").at("gauc").get<double>() > 0.0);
+  // One epoch on 200 users is still near chance (model seeds 1-5: AUC 0.48 to 0.52): this test
+  // is about the files, so it checks that the metrics are there and in range, not that DIN learnt.
+  const double auc = m.at("test").at("auc"), gauc = m.at("test").at("gauc");
+  CHECK(auc > 0.0);
+  CHECK(auc < 1.0);
+  CHECK(gauc > 0.0);
+  CHECK(gauc < 1.0);
+  CHECK(m.at("test").at("logloss").get<double>() > 0.0);
+  CHECK(m.at("test").at("samples") == 400);  // two held-out impressions per user
   CHECK(m.at("train").at("samples_per_second").get<double>() > 0.0);
 
-  // eval rebuilds the same model and data: the same test AUC as at the end of training.
+  // eval rebuilds the same model and data and evaluates as training did: the same numbers, to the
+  // last bit (JSON carries a double exactly).
   const Run e = run("eval --checkpoint " + (out / "checkpoint").string());
   REQUIRE_MESSAGE(e.status == 0, e.output);
   const nlohmann::json em = nlohmann::json::parse(e.output);
-  CHECK(em.at("test").at("auc").get<double>() == doctest::Approx(auc).epsilon(1e-4));
+  CHECK(em.at("test") == m.at("test"));
 
   // predict: one probability per input line.
   const fs::path input = out / "input.txt";
@@ -123,8 +129,7 @@ TEST_CASE("cli: multi-task models train, evaluate, predict and pass gradcheck") 
   const Run e = run("eval --checkpoint " + (out / "checkpoint").string());
   REQUIRE_MESSAGE(e.status == 0, e.output);
   const nlohmann::json em = nlohmann::json::parse(e.output);
-  CHECK(em.at("test").at("tasks").at("task1").at("mse").get<double>() ==
-        doctest::Approx(mse1).epsilon(1e-4));
+  CHECK(em.at("test") == m.at("test"));
 
   for (const char* model : {"shared_bottom", "omoe", "mmoe", "ple", "esmm"}) {
     const Run r = run(std::string("gradcheck --model ") + model);

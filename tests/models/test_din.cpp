@@ -2,6 +2,10 @@
 // paper's claim on the synthetic data (DIN beats the Base model on GAUC), seeded.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "autograd/autograd.hpp"
@@ -106,32 +110,100 @@ TEST_CASE("click loss terms: click, then mba when its strength is positive") {
         doctest::Approx(mba[0].value.item() + mba[1].value.item()).epsilon(1e-12));
 }
 
-TEST_CASE("din: padded behaviours get zero weight and change nothing") {
-  const models::CtrConfig c = tiny_config("din");
-  models::DIN<double> din(c);
-  din.eval();
-  data::CtrBatch b = models::tiny_ctr_batch(c);
-  const Tensor<double> before = din.forward(b);
-  const auto& w = din.attention_weights().value();
-  for (size_t i = 0; i < b.size; ++i)
-    for (size_t j = 0; j < b.max_len; ++j)
-      if (b.mask(i, j) == 0) CHECK(w(i, j) == 0.0);
-  // A padded slot holding garbage ids under a zero mask must not matter: ids are 0 there, and
-  // the embedding's padding row is zero; widen the batch by one more padded column to be sure.
-  data::CtrBatch wide = b;
-  wide.max_len = b.max_len + 1;
-  wide.hist_items = xt::zeros<int64_t>({b.size, wide.max_len});
-  wide.hist_cats = xt::zeros<int64_t>({b.size, wide.max_len});
-  wide.mask = xt::zeros<float>({b.size, wide.max_len});
-  for (size_t i = 0; i < b.size; ++i)
-    for (size_t j = 0; j < b.max_len; ++j) {
-      wide.hist_items(i, j) = b.hist_items(i, j);
-      wide.hist_cats(i, j) = b.hist_cats(i, j);
-      wide.mask(i, j) = b.mask(i, j);
+namespace {
+
+// A sample of candidate `item` with the history `hist` (categories 2 + item mod 3).
+data::CtrSample sample(int64_t item, const std::vector<int64_t>& hist) {
+  auto cat_of = [](int64_t i) { return 2 + i % 3; };
+  data::CtrSample s;
+  s.user = s.user_key = 2;
+  s.item = item;
+  s.cat = cat_of(item);
+  s.hist_items = hist;
+  for (int64_t i : hist) s.hist_cats.push_back(cat_of(i));
+  return s;
+}
+
+// `samples` batched at width `len`; with `junk`, every padded slot holds real item and category
+// ids (rows of the embedding tables that are not zero) under its mask of 0.
+data::CtrBatch batch_of(const std::vector<data::CtrSample>& samples, size_t len, bool junk) {
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < samples.size(); ++i) rows.push_back(i);
+  data::CtrBatch b;
+  data::fill_ctr_batch(samples, rows, len, false, b);
+  if (junk)
+    for (size_t i = 0; i < b.size; ++i)
+      for (size_t j = 0; j < len; ++j)
+        if (b.mask(i, j) == 0) {
+          b.hist_items(i, j) = 2 + int64_t(i + 3 * j) % 7;
+          b.hist_cats(i, j) = 2 + int64_t(j) % 3;
+        }
+  return b;
+}
+
+std::vector<double> logits(models::CtrModel<double>& m, const data::CtrBatch& b) {
+  const Tensor<double> y = m.forward(b);
+  return std::vector<double>(y.data(), y.data() + y.numel());
+}
+
+}  // namespace
+
+TEST_CASE("din and base: what lies under a zero mask changes nothing") {
+  const std::vector<data::CtrSample> samples = {sample(3, {2, 5, 3, 8}), sample(5, {4, 6}),
+                                                sample(7, {7}), sample(4, {})};
+  for (const char* name : {"din", "base"})
+    for (const char* pooling : {"sum", "mean"}) {
+      if (std::string(name) == "din" && std::string(pooling) == "mean") continue;  // base's only
+      CAPTURE(name);
+      CAPTURE(pooling);
+      models::CtrConfig c = tiny_config(name);
+      c.pooling = pooling;
+      auto model = make_double(name, c);
+      model->eval();
+      // The junk ids' embeddings are real rows, not the zero padding row: a model that read
+      // them would move.
+      const data::CtrBatch clean = batch_of(samples, 4, false), junk = batch_of(samples, 6, true);
+      REQUIRE(junk.hist_items(1, 3) != 0);
+      const std::vector<double> want = logits(*model, clean), got = logits(*model, junk);
+      for (size_t i = 0; i < want.size(); ++i) {
+        CAPTURE(i);
+        CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-12));
+      }
+      if (std::string(name) == "din") {
+        auto* din = dynamic_cast<models::DIN<double>*>(model.get());
+        REQUIRE(din != nullptr);
+        const auto& w = din->attention_weights().value();
+        for (size_t i = 0; i < junk.size; ++i)
+          for (size_t j = 0; j < junk.max_len; ++j)
+            if (junk.mask(i, j) == 0) CHECK(w(i, j) == 0.0);
+      }
     }
-  const Tensor<double> after = din.forward(wide);
-  for (size_t i = 0; i < b.size; ++i)
-    CHECK(after.data()[i] == doctest::Approx(before.data()[i]).epsilon(1e-12));
+}
+
+TEST_CASE("base: mean pooling divides by the behaviours a user has, not by the padded width") {
+  models::CtrConfig c = tiny_config("base");
+  c.pooling = "mean";
+  auto mean = make_double("base", c);
+  c.pooling = "sum";
+  auto summed = make_double("base", c);  // the same seed: the same weights
+  mean->eval(), summed->eval();
+  // One behaviour: its mean is itself, the sum's pooled vector, whatever the batch's width (3
+  // here, for the other sample) — dividing by the width would give a third of it.
+  const data::CtrBatch one = batch_of({sample(3, {5}), sample(4, {2, 6, 8})}, 3, false);
+  CHECK(logits(*mean, one)[0] == doctest::Approx(logits(*summed, one)[0]).epsilon(1e-12));
+  // The same behaviour twice: the mean is still that behaviour (the sum is twice it).
+  const data::CtrBatch twice = batch_of({sample(3, {5, 5}), sample(4, {2, 6, 8})}, 3, false);
+  CHECK(logits(*mean, twice)[0] == doctest::Approx(logits(*mean, one)[0]).epsilon(1e-12));
+  CHECK(logits(*summed, twice)[0] != doctest::Approx(logits(*summed, one)[0]).epsilon(1e-6));
+  // Two behaviours at widths 2 and 5: the same logit.
+  const data::CtrBatch narrow = batch_of({sample(3, {5, 8})}, 2, false),
+                       wide = batch_of({sample(3, {5, 8}), sample(4, {2, 6, 8, 3, 7})}, 5, false);
+  CHECK(logits(*mean, narrow)[0] == doctest::Approx(logits(*mean, wide)[0]).epsilon(1e-12));
+  // No behaviour at all: a pooled vector of zeros under either pooling, no division by zero.
+  const data::CtrBatch none = batch_of({sample(3, {}), sample(4, {2, 6})}, 2, false);
+  const double empty = logits(*mean, none)[0];
+  CHECK(std::isfinite(empty));
+  CHECK(empty == doctest::Approx(logits(*summed, none)[0]).epsilon(1e-12));
 }
 
 TEST_CASE("models: unknown name lists the accepted ones") {

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/batching.hpp"
 #include "models/registry.hpp"
 #include "models/trainer.hpp"
 #include "nn/checkpoint.hpp"
@@ -109,6 +110,85 @@ TEST_CASE("resume: every model, stopped after epoch 1 and resumed, ends bit for 
     CHECK(curve_json(report) == curve_json(whole_report));
     CHECK(report.steps == whole_report.steps);
   }
+}
+
+TEST_CASE("trainer: evaluating mid-epoch (--eval-every) changes no weight, for every model") {
+  for (const auto& entry : models::model_registry()) {
+    CAPTURE(entry.name);
+    const models::RunConfig rc = tiny_run_config(entry, 2);
+    models::Run plain = models::build_run(rc);
+    const models::TrainReport plain_report =
+        models::Trainer(*plain.task, *plain.model, plain.config.train).fit();
+    models::RunConfig every = rc;
+    every.train.eval_every = 2;
+    models::Run often = models::build_run(every);
+    const models::TrainReport report =
+        models::Trainer(*often.task, *often.model, often.config.train).fit();
+    // Evaluation must leave the model's mode, its generators and the task's untouched.
+    CHECK(bits_differ(*plain.model, *often.model) == 0);
+    CHECK(report.steps == plain_report.steps);
+    // A point every 2 steps inside an epoch and one at each epoch's end, the latter as without.
+    const size_t per_epoch = plain_report.steps / 2;
+    std::vector<size_t> want;
+    for (size_t e = 0; e < 2; ++e) {
+      for (size_t local = 1; local < per_epoch; ++local)
+        if ((e * per_epoch + local) % 2 == 0) want.push_back(e * per_epoch + local);
+      want.push_back((e + 1) * per_epoch);
+    }
+    std::vector<size_t> got;
+    for (const auto& p : report.curve) got.push_back(p.step);
+    CHECK(got == want);
+    CHECK(report.curve.back().test == plain_report.curve.back().test);
+    CHECK(report.curve.back().epoch == 2.0);
+  }
+}
+
+TEST_CASE("trainer: --steps-per-epoch trains the first N batches of each epoch, and resumes") {
+  const models::ModelEntry& entry = models::find_model("din");
+  models::RunConfig rc = tiny_run_config(entry, 3);
+  rc.train.steps_per_epoch = 2;
+  models::Run whole = models::build_run(rc);
+  REQUIRE(whole.task->train_size() > 3 * rc.train.batch_size);  // 2 steps are a cut epoch
+  models::Trainer trainer(*whole.task, *whole.model, whole.config.train);
+  const models::TrainReport report = trainer.fit();
+  REQUIRE(report.curve.size() == 3);
+  CHECK(report.steps == 6);
+  CHECK(report.curve[0].step == 2);
+  CHECK(report.curve[0].epoch == 1.0);  // an epoch is its N steps
+  CHECK(report.curve[2].epoch == 3.0);
+  // The same as the first two batches of an uncut run's epoch 1.
+  models::RunConfig uncut = rc;
+  uncut.train.steps_per_epoch = 0;
+  uncut.train.epochs = 1;
+  models::Run full = models::build_run(uncut);
+  models::Trainer full_trainer(*full.task, *full.model, full.config.train);
+  std::vector<size_t> rows;
+  data::BatchOrder order(full.task->train_size(), rc.train.batch_size, true, rc.train.seed);
+  for (int k = 0; k < 2; ++k) {
+    REQUIRE(order.next(rows));
+    full_trainer.step(rows);
+  }
+  models::RunConfig one = rc;
+  one.train.epochs = 1;
+  models::Run first = models::build_run(one);
+  models::Trainer(*first.task, *first.model, first.config.train).fit();
+  CHECK(bits_differ(*first.model, *full.model) == 0);
+  // Stopped after epoch 1 and resumed, it ends as the uninterrupted cut run.
+  TempDir dir("tinyrec_steps_per_epoch", "din");
+  nn::save_checkpoint(*first.model, dir.str());
+  {
+    models::Run again = models::build_run(one);
+    models::Trainer t(*again.task, *again.model, again.config.train);
+    t.fit();
+    t.save_state(dir.str());
+  }
+  models::Run resumed = models::build_run(rc);
+  nn::load_checkpoint(*resumed.model, dir.str());
+  models::Trainer resumed_trainer(*resumed.task, *resumed.model, resumed.config.train);
+  resumed_trainer.load_state(dir.str());
+  const models::TrainReport rest = resumed_trainer.fit();
+  CHECK(bits_differ(*resumed.model, *whole.model) == 0);
+  CHECK(curve_json(rest) == curve_json(report));
 }
 
 TEST_CASE("resume: the generators of a model's dropout are part of the state") {
