@@ -151,9 +151,9 @@ std::vector<double> logits(models::CtrModel<double>& m, const data::CtrBatch& b)
 TEST_CASE("din and base: what lies under a zero mask changes nothing") {
   const std::vector<data::CtrSample> samples = {sample(3, {2, 5, 3, 8}), sample(5, {4, 6}),
                                                 sample(7, {7}), sample(4, {})};
-  for (const char* name : {"din", "base"})
-    for (const char* pooling : {"sum", "mean"}) {
-      if (std::string(name) == "din" && std::string(pooling) == "mean") continue;  // base's only
+  for (const std::string name : {"din", "base"})
+    for (const std::string pooling : {"sum", "mean"}) {
+      if (name == "din" && pooling == "mean") continue;  // base's only
       CAPTURE(name);
       CAPTURE(pooling);
       models::CtrConfig c = tiny_config(name);
@@ -169,7 +169,7 @@ TEST_CASE("din and base: what lies under a zero mask changes nothing") {
         CAPTURE(i);
         CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-12));
       }
-      if (std::string(name) == "din") {
+      if (name == "din") {
         auto* din = dynamic_cast<models::DIN<double>*>(model.get());
         REQUIRE(din != nullptr);
         const auto& w = din->attention_weights().value();
