@@ -20,8 +20,10 @@ void add_experiment_command(CLI::App& app);                      // cli/experime
 // What `tinyrec train` does once its flags are read: trains `run` (just built), writing OUT's run
 // files and a checkpoint after every epoch; with `resume` (a run folder, then also `out`) it
 // continues that run from its last checkpoint, refusing a configuration that differs from the
-// saved one in anything but the epochs. A non-finite loss throws NonFiniteLoss saying what was
-// kept. `extra` callbacks run beside the command's own (tests use them to stop or poison a run).
+// saved one in anything but the epochs. A non-finite loss (NonFiniteLoss, or AnomalyError in
+// anomaly mode), a file that cannot be written (WriteError) and a stop asked for by a signal
+// (Interrupted, when a StopOnSignal is installed) end the run with a message saying what was kept.
+// `extra` callbacks run beside the command's own (tests use them to stop or poison a run).
 void train_and_write(models::Run& run, const std::string& out, bool quiet,
                      const std::string& resume = "", const models::TrainCallbacks& extra = {});
 

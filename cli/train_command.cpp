@@ -117,13 +117,14 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
     if (extra.on_epoch_end) extra.on_epoch_end(epoch);
   };
   auto kept = [&](const std::string& what, const char* sep = "\n") {
-    return what + sep +
-           (checkpoint_epoch == 0
-                ? std::string("no epoch had finished: nothing was written")
-                : "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
-                      std::to_string(files_epoch) + " and the checkpoint of epoch " +
-                      std::to_string(checkpoint_epoch) + " (tinyrec train --resume " + out +
-                      " continues from it)");
+    const std::string resume_line = " (tinyrec train --resume " + out + " continues from it)";
+    if (checkpoint_epoch == 0) return what + sep + "no epoch had finished: nothing was written";
+    if (files_epoch == 0)
+      return what + sep + "kept " + out + "/checkpoint of epoch " +
+             std::to_string(checkpoint_epoch) + resume_line;
+    return what + sep + "kept " + out + "/metrics.json, curve.csv and curve.svg of epochs 1-" +
+           std::to_string(files_epoch) + " and the checkpoint of epoch " +
+           std::to_string(checkpoint_epoch) + resume_line;
   };
   models::TrainReport report;
   try {

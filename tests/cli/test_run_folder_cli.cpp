@@ -281,6 +281,34 @@ TEST_CASE("cli: Ctrl-C or kill stops after the step, keeps the finished epochs, 
   fs::remove_all(whole);
 }
 
+TEST_CASE("cli: Ctrl-C stops an experiment between steps, writing nothing half-done") {
+  const fs::path out = scratch("signal_experiment");
+  const fs::path log = out.string() + ".log";
+  Background exp(words("experiment --seeds 2 --epochs 30 --correlations 0.5 --models mmoe "
+                       "--train-rows 4000 --test-rows 200 --out " +
+                       out.string()),
+                 log);
+  // Its first run's line: the second run has begun.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (read_bytes(log).find("[1/2]") == std::string::npos &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(read_bytes(log).find("[1/2]") != std::string::npos);
+  ::kill(exp.pid, SIGINT);
+  const int status = exp.wait_status();
+  const std::string text = read_bytes(log);
+  CAPTURE(text);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(text.find("tinyrec: interrupted by SIGINT in run 2 of 2 (epoch ") != std::string::npos);
+  CHECK(text.find("nothing written (an experiment writes its tables when every run has "
+                  "finished)\n") != std::string::npos);
+  CHECK(!fs::exists(out / "table.md"));
+  CHECK(!fs::exists(out / "runs.csv"));
+  fs::remove_all(out);
+  fs::remove(log);
+}
+
 TEST_CASE("StopOnSignal: the first signal asks for a stop, a second ends the program at once") {
   for (const int sig : {SIGINT, SIGTERM}) {
     const pid_t child = ::fork();
