@@ -155,6 +155,34 @@ TEST_CASE("stamp: the scores are the paper's equations 2 and 7–11, computed by
   }
 }
 
+TEST_CASE("stmp: the scores are the paper's STMP (the session mean in place of m_a), by hand") {
+  models::STMP<double> m(tiny_config());
+  const data::SessionBatch batch = models::tiny_session_batch();
+  const Tensor<double> scores = m.scores(batch);
+  REQUIRE(scores.shape() == Shape{3, 8});
+  const xt::xarray<double> E = param(m, "embedding.weight"), Ws = param(m, "mlp_s.weight"),
+                           bs = param(m, "mlp_s.bias"), Wt = param(m, "mlp_t.weight"),
+                           bt = param(m, "mlp_t.bias");
+  const size_t d = 4;
+  for (size_t r = 0; r < 3; ++r) {
+    CAPTURE(r);
+    std::vector<double> m_s(d, 0.0), x_t;
+    for (size_t i = batch.len - batch.lengths[r]; i < batch.len; ++i) {
+      const auto id = size_t(batch.items(r, i));
+      x_t.assign(E.data() + id * d, E.data() + (id + 1) * d);
+      for (size_t k = 0; k < d; ++k) m_s[k] += x_t[k] / double(batch.lengths[r]);
+    }
+    std::vector<double> h_s = times(m_s, Ws), h_t = times(x_t, Wt);
+    for (size_t k = 0; k < d; ++k)
+      h_s[k] = std::tanh(h_s[k] + bs(k)), h_t[k] = std::tanh(h_t[k] + bt(k));
+    for (size_t item = 1; item < 9; ++item) {
+      double z = 0;
+      for (size_t k = 0; k < d; ++k) z += h_s[k] * h_t[k] * E(item, k);
+      CHECK(scores.value()(r, item - 1) == doctest::Approx(z).epsilon(1e-12));
+    }
+  }
+}
+
 TEST_CASE("next-item metrics: hand-built ranks with ties counted pessimistically") {
   // Row scores over 5 items; the true item (column 0) ties with columns 2 and 4 and trails
   // column 1: three items score at least as high as it, so its rank is 4, not 2.
