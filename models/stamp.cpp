@@ -50,12 +50,15 @@ Tensor<T> STAMP<T>::query(const data::SessionBatch& b) {
   const size_t d = config_.edim;
   xt::xarray<T> mask = xt::zeros<T>({b.size, b.len});
   xt::xarray<T> inv_len = xt::xarray<T>::from_shape({b.size, size_t(1)});
+  // Slots before a session's clicks look up the zero padding row, whatever ids they hold.
+  xt::xarray<int64_t> ids = b.items;
   for (size_t r = 0; r < b.size; ++r) {
+    for (size_t i = 0; i < b.len - b.lengths[r]; ++i) ids(r, i) = 0;
     for (size_t i = b.len - b.lengths[r]; i < b.len; ++i) mask(r, i) = T(1);
     inv_len(r, 0) = T(1) / T(b.lengths[r]);
   }
   Parts& p = parts_;
-  p.x = items_.forward(b.items);                                       // x_1..x_t, [B, L, D]
+  p.x = items_.forward(ids);                                           // x_1..x_t, [B, L, D]
   p.m_s = sum(p.x, {1}) * Tensor<T>(std::move(inv_len));               // eq. 2
   p.m_t = reshape(slice(p.x, 1, b.len - 1, b.len), Shape{b.size, d});  // x_t: right-aligned
   if (attention_) {

@@ -317,6 +317,14 @@ expect: models/test_stamp "... computed by hand" (m_s enters the attention; the 
 old:    inv_len(r, 0) = T(1) / T(b.lengths[r]);
 new:    inv_len(r, 0) = T(1) / T(b.len);
 
+id:     stamp-padding-ids
+file:   models/stamp.cpp
+tests:  ^models/test_stamp$
+why:    STAMP looks up whatever ids the padding before a session holds (trusts them to be 0)
+expect: models/test_stamp "stamp and stmp: real item ids in the padding change no score"
+old:    p.x = items_.forward(ids);
+new:    p.x = items_.forward(b.items);
+
 id:     stmp-last-click
 file:   models/stamp.cpp
 tests:  ^models/test_stamp$

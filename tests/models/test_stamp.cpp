@@ -183,6 +183,27 @@ TEST_CASE("stmp: the scores are the paper's STMP (the session mean in place of m
   }
 }
 
+TEST_CASE("stamp and stmp: real item ids in the padding change no score") {
+  const data::SessionBatch clean = models::tiny_session_batch();
+  data::SessionBatch junk = clean;
+  size_t planted = 0;
+  for (size_t r = 0; r < junk.size; ++r)
+    for (size_t i = 0; i < junk.len - junk.lengths[r]; ++i, ++planted)
+      junk.items(r, i) = int64_t(1 + (r + 3 * i) % 8);  // real rows of the embedding table
+  REQUIRE(planted > 0);
+  models::STMP<double> stmp(tiny_config());
+  for (bool add_ms : {false, true}) {
+    CAPTURE(add_ms);
+    models::STAMP<double> stamp(tiny_config(add_ms));
+    const xt::xarray<double> want = stamp.scores(clean).value(), got = stamp.scores(junk).value();
+    for (size_t k = 0; k < want.size(); ++k)
+      CHECK(got.data()[k] == doctest::Approx(want.data()[k]).epsilon(1e-12));
+  }
+  const xt::xarray<double> want = stmp.scores(clean).value(), got = stmp.scores(junk).value();
+  for (size_t k = 0; k < want.size(); ++k)
+    CHECK(got.data()[k] == doctest::Approx(want.data()[k]).epsilon(1e-12));
+}
+
 TEST_CASE("next-item metrics: hand-built ranks with ties counted pessimistically") {
   // Row scores over 5 items; the true item (column 0) ties with columns 2 and 4 and trails
   // column 1: three items score at least as high as it, so its rank is 4, not 2.
