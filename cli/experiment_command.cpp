@@ -162,14 +162,12 @@ void run_correlation_experiment(const ExperimentArgs& a) {
         t.steps_per_epoch = a.steps_per_epoch;
         models::TrainCallbacks stop_on_signal;
         stop_on_signal.on_step = [&](const models::StepInfo& step) {
-          if (const int sig = stop_requested())
-            throw Interrupted(sig, "interrupted by " + signal_name(sig) + " in run " +
-                                       std::to_string(runs.size() + 1) + " of " +
-                                       std::to_string(total) + " (epoch " +
-                                       std::to_string(step.epoch) + ", step " +
-                                       std::to_string(step.step) +
-                                       "): nothing written (an experiment writes its tables when "
-                                       "every run has finished)");
+          if (stop_requested())
+            throw_interrupted("in run " + std::to_string(runs.size() + 1) + " of " +
+                              std::to_string(total) + " (epoch " + std::to_string(step.epoch) +
+                              ", step " + std::to_string(step.step) +
+                              "): nothing written (an experiment writes its tables when every run "
+                              "has finished)");
         };
         const auto t0 = std::chrono::steady_clock::now();
         models::TrainReport r;

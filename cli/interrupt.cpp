@@ -42,6 +42,11 @@ int stop_requested() {
   return requested;
 }
 
+void throw_interrupted(const std::string& where) {
+  const int sig = requested;
+  throw Interrupted(sig, "interrupted by " + signal_name(sig) + " " + where);
+}
+
 std::string signal_name(int signal) {
   return signal == SIGINT    ? "SIGINT"
          : signal == SIGTERM ? "SIGTERM"

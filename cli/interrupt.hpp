@@ -33,4 +33,8 @@ class Interrupted : public std::runtime_error {
   int signal_;
 };
 
+// Throws Interrupted("interrupted by SIGINT " + where) for the signal stop_requested() holds; call
+// it between steps once stop_requested() is non-zero.
+[[noreturn]] void throw_interrupted(const std::string& where);
+
 }  // namespace tinyrec::cli

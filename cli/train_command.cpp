@@ -83,10 +83,8 @@ void train_and_write(models::Run& run, const std::string& out, bool quiet,
   models::TrainCallbacks callbacks;
   callbacks.on_step = [&](const models::StepInfo& s) {
     if (extra.on_step) extra.on_step(s);
-    if (const int sig = stop_requested()) {
-      throw Interrupted(sig, "interrupted by " + signal_name(sig) + " at epoch " +
-                                 std::to_string(s.epoch) + ", step " + std::to_string(s.step));
-    }
+    if (stop_requested())
+      throw_interrupted("at epoch " + std::to_string(s.epoch) + ", step " + std::to_string(s.step));
     if (quiet) return;
     if (s.step == 1)
       bar = std::make_unique<ProgressBar>(
@@ -169,7 +167,7 @@ void add_train_command(CLI::App& app, const Prescan& scan) {
       RunFolderLock lock(f.out, "--out");
       if (!f.overwrite) claim_run_folder(f.out, false);
       models::Run run = models::build_run(config);
-      claim_run_folder(f.out, f.overwrite);
+      if (f.overwrite) claim_run_folder(f.out, true);
       train_and_write(run, f.out, f.quiet);
       return;
     }

@@ -8,7 +8,9 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
+#include "data/ctr_dataset.hpp"
 #include "models/trainer.hpp"
 
 namespace tinyrec_test {
@@ -44,6 +46,21 @@ inline tinyrec::models::RunConfig tiny_run_config(const tinyrec::models::ModelEn
   rc.train.epochs = epochs;
   rc.model_seed = 3;
   return rc;
+}
+
+// A click sample of candidate `item` with the history `hist`, every id's category 2 + id mod 3 (as
+// the click task's tiny batch draws them over 5 categories), for user 2.
+inline tinyrec::data::CtrSample ctr_sample(int64_t item, const std::vector<int64_t>& hist,
+                                           float label = 0.0f) {
+  auto cat_of = [](int64_t i) { return 2 + i % 3; };
+  tinyrec::data::CtrSample s;
+  s.user = s.user_key = 2;
+  s.item = item;
+  s.cat = cat_of(item);
+  s.label = label;
+  s.hist_items = hist;
+  for (int64_t i : hist) s.hist_cats.push_back(cat_of(i));
+  return s;
 }
 
 }  // namespace tinyrec_test

@@ -16,8 +16,10 @@
 #include "models/dien.hpp"
 #include "models/registry.hpp"
 #include "models/trainer.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec;
+using tinyrec_test::ctr_sample;
 
 namespace {
 
@@ -34,20 +36,6 @@ models::CtrConfig tiny_dien(const std::string& evolving = "augru",
   c.aux_loss = aux_loss;
   c.interest_attention = interest_attention;
   return c;
-}
-
-// A sample of candidate `item` with the history `hist` (categories 2 + item mod 3, as
-// tiny_ctr_batch draws them over 5 categories).
-data::CtrSample sample(int64_t item, const std::vector<int64_t>& hist, float label) {
-  auto cat_of = [](int64_t i) { return 2 + i % 3; };
-  data::CtrSample s;
-  s.user = s.user_key = 2;
-  s.item = item;
-  s.cat = cat_of(item);
-  s.label = label;
-  s.hist_items = hist;
-  for (int64_t i : hist) s.hist_cats.push_back(cat_of(i));
-  return s;
 }
 
 // `samples` batched at length `len`, with a negative at every real position. With `junk`, every
@@ -75,9 +63,9 @@ data::CtrBatch padded_batch(const std::vector<data::CtrSample>& samples, size_t 
 }
 
 const std::vector<data::CtrSample>& varied_samples() {
-  static const std::vector<data::CtrSample> s = {sample(3, {2, 5, 3, 8}, 1.0f),
-                                                 sample(5, {4, 6}, 0.0f), sample(7, {7}, 1.0f),
-                                                 sample(4, {8, 2, 6}, 0.0f)};
+  static const std::vector<data::CtrSample> s = {
+      ctr_sample(3, {2, 5, 3, 8}, 1.0f), ctr_sample(5, {4, 6}, 0.0f), ctr_sample(7, {7}, 1.0f),
+      ctr_sample(4, {8, 2, 6}, 0.0f)};
   return s;
 }
 
@@ -180,8 +168,8 @@ TEST_CASE("dien: the auxiliary loss is off at weight 0, needs negatives, and is 
     for (const char* aux : {"inner", "mlp"}) {
       CAPTURE(aux);
       models::DIEN<double> dien(tiny_dien("augru", aux));
-      const std::vector<data::CtrSample> ones = {sample(3, {2}, 1.0f), sample(5, {6}, 0.0f),
-                                                 sample(7, {7}, 1.0f)};
+      const std::vector<data::CtrSample> ones = {ctr_sample(3, {2}, 1.0f), ctr_sample(5, {6}, 0.0f),
+                                                 ctr_sample(7, {7}, 1.0f)};
       for (size_t len : {size_t(1), size_t(4)}) {
         CAPTURE(len);
         const data::CtrBatch b = padded_batch(ones, len, true);  // junk beyond t = 0

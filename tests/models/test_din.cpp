@@ -14,8 +14,10 @@
 #include "models/din.hpp"
 #include "models/registry.hpp"
 #include "models/trainer.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec;
+using tinyrec_test::ctr_sample;
 
 namespace {
 
@@ -112,18 +114,6 @@ TEST_CASE("click loss terms: click, then mba when its strength is positive") {
 
 namespace {
 
-// A sample of candidate `item` with the history `hist` (categories 2 + item mod 3).
-data::CtrSample sample(int64_t item, const std::vector<int64_t>& hist) {
-  auto cat_of = [](int64_t i) { return 2 + i % 3; };
-  data::CtrSample s;
-  s.user = s.user_key = 2;
-  s.item = item;
-  s.cat = cat_of(item);
-  s.hist_items = hist;
-  for (int64_t i : hist) s.hist_cats.push_back(cat_of(i));
-  return s;
-}
-
 // `samples` batched at width `len`; with `junk`, every padded slot holds real item and category
 // ids (rows of the embedding tables that are not zero) under its mask of 0.
 data::CtrBatch batch_of(const std::vector<data::CtrSample>& samples, size_t len, bool junk) {
@@ -149,8 +139,8 @@ std::vector<double> logits(models::CtrModel<double>& m, const data::CtrBatch& b)
 }  // namespace
 
 TEST_CASE("din and base: what lies under a zero mask changes nothing") {
-  const std::vector<data::CtrSample> samples = {sample(3, {2, 5, 3, 8}), sample(5, {4, 6}),
-                                                sample(7, {7}), sample(4, {})};
+  const std::vector<data::CtrSample> samples = {ctr_sample(3, {2, 5, 3, 8}), ctr_sample(5, {4, 6}),
+                                                ctr_sample(7, {7}), ctr_sample(4, {})};
   for (const std::string name : {"din", "base"})
     for (const std::string pooling : {"sum", "mean"}) {
       if (name == "din" && pooling == "mean") continue;  // base's only
@@ -189,18 +179,20 @@ TEST_CASE("base: mean pooling divides by the behaviours a user has, not by the p
   mean->eval(), summed->eval();
   // One behaviour: its mean is itself, the sum's pooled vector, whatever the batch's width (3
   // here, for the other sample) — dividing by the width would give a third of it.
-  const data::CtrBatch one = batch_of({sample(3, {5}), sample(4, {2, 6, 8})}, 3, false);
+  const data::CtrBatch one = batch_of({ctr_sample(3, {5}), ctr_sample(4, {2, 6, 8})}, 3, false);
   CHECK(logits(*mean, one)[0] == doctest::Approx(logits(*summed, one)[0]).epsilon(1e-12));
   // The same behaviour twice: the mean is still that behaviour (the sum is twice it).
-  const data::CtrBatch twice = batch_of({sample(3, {5, 5}), sample(4, {2, 6, 8})}, 3, false);
+  const data::CtrBatch twice =
+      batch_of({ctr_sample(3, {5, 5}), ctr_sample(4, {2, 6, 8})}, 3, false);
   CHECK(logits(*mean, twice)[0] == doctest::Approx(logits(*mean, one)[0]).epsilon(1e-12));
   CHECK(logits(*summed, twice)[0] != doctest::Approx(logits(*summed, one)[0]).epsilon(1e-6));
   // Two behaviours at widths 2 and 5: the same logit.
-  const data::CtrBatch narrow = batch_of({sample(3, {5, 8})}, 2, false),
-                       wide = batch_of({sample(3, {5, 8}), sample(4, {2, 6, 8, 3, 7})}, 5, false);
+  const data::CtrBatch narrow = batch_of({ctr_sample(3, {5, 8})}, 2, false),
+                       wide = batch_of({ctr_sample(3, {5, 8}), ctr_sample(4, {2, 6, 8, 3, 7})}, 5,
+                                       false);
   CHECK(logits(*mean, narrow)[0] == doctest::Approx(logits(*mean, wide)[0]).epsilon(1e-12));
   // No behaviour at all: a pooled vector of zeros under either pooling, no division by zero.
-  const data::CtrBatch none = batch_of({sample(3, {}), sample(4, {2, 6})}, 2, false);
+  const data::CtrBatch none = batch_of({ctr_sample(3, {}), ctr_sample(4, {2, 6})}, 2, false);
   const double empty = logits(*mean, none)[0];
   CHECK(std::isfinite(empty));
   CHECK(empty == doctest::Approx(logits(*summed, none)[0]).epsilon(1e-12));
