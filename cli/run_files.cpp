@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <stdexcept>
 
 #include "autograd/atomic_file.hpp"
 #include "cli/flags.hpp"
@@ -169,7 +170,13 @@ models::Run restore_run(const std::string& checkpoint, const std::string& data_d
                                   " reads no data folder");
     config.data_options["data_dir"] = fs::absolute(data_dir).lexically_normal().string();
   }
-  models::Run run = models::build_run(config, false);
+  models::Run run;
+  try {
+    run = models::build_run(config, false);
+  } catch (const std::invalid_argument& e) {
+    // The model, its settings and sizes were read from the file, not from flags: name the file.
+    throw std::invalid_argument(path + ": " + e.what());
+  }
   nn::load_checkpoint(*run.model, checkpoint);
   return run;
 }

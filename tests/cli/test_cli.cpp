@@ -3,11 +3,17 @@
 #include <doctest/doctest.h>
 
 #include "cli_run.hpp"
+#include "models/click_task.hpp"
+#include "models/multitask_task.hpp"
+#include "models/trainer.hpp"
+#include "nn/metrics.hpp"
+#include "tests/test_support.hpp"
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -18,6 +24,52 @@ namespace fs = std::filesystem;
 using tinyrec_test::run;
 using tinyrec_test::scratch;
 using Run = tinyrec_test::CliRun;
+namespace data = tinyrec::data;
+namespace metrics = tinyrec::metrics;
+namespace models = tinyrec::models;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+models::RunConfig checkpoint_config(const fs::path& checkpoint) {
+  return nlohmann::json::parse(tinyrec_test::read_bytes(checkpoint / "config.json"))
+      .get<models::RunConfig>();
+}
+
+// The task of a run built from a checkpoint's configuration: its data set is the one training
+// evaluated on.
+template <class TaskType>
+const TaskType& as_task(const models::Run& run) {
+  const auto* task = dynamic_cast<const TaskType*>(run.task.get());
+  REQUIRE(task != nullptr);
+  return *task;
+}
+
+// Equal to `v` to the six significant digits predict prints: within a unit of the sixth digit
+// (10^-5 of the value, or of 1 for values below 1).
+doctest::Approx same_digits(double v) {
+  return doctest::Approx(v).epsilon(1e-5);
+}
+
+// A click sample as a line of predict's input (the Amazon format, ids written as numbers).
+std::string amazon_line(const data::CtrSample& s) {
+  std::ostringstream line;
+  line << (s.label > 0.5f ? 1 : 0) << '\t' << s.user << '\t' << s.item << '\t' << s.cat << '\t';
+  for (size_t i = 0; i < s.hist_items.size(); ++i) line << (i ? "\x02" : "") << s.hist_items[i];
+  line << '\t';
+  for (size_t i = 0; i < s.hist_cats.size(); ++i) line << (i ? "\x02" : "") << s.hist_cats[i];
+  line << '\n';
+  return line.str();
+}
+
+}  // namespace
 
 TEST_CASE("cli: --help on every subcommand") {
   for (const char* sub : {"train", "eval", "predict", "gradcheck", "bench", "models"}) {
@@ -73,21 +125,72 @@ TEST_CASE("cli: train writes metrics, curves and a checkpoint that eval and pred
   const nlohmann::json em = nlohmann::json::parse(e.output);
   CHECK(em.at("test") == m.at("test"));
 
-  // predict: one probability per input line.
+  // predict on the test split, written out in the input format: the probabilities it prints give
+  // the test metrics training reported (to the six digits printed), so each field is read into its
+  // place and scored by the trained weights.
+  const models::Run built = models::build_run(checkpoint_config(out / "checkpoint"), false);
+  const std::vector<data::CtrSample>& test = as_task<models::ClickTask>(built).data().test;
+  REQUIRE(test.size() == 400);
+  const fs::path split = out / "test_split.txt";
+  {
+    std::ofstream f(split);
+    for (const auto& s : test) f << amazon_line(s);
+  }
+  const Run all =
+      run("predict --checkpoint " + (out / "checkpoint").string() + " --input " + split.string());
+  REQUIRE_MESSAGE(all.status == 0, all.output);
+  const std::vector<std::string> printed = lines_of(all.output);
+  REQUIRE(printed.size() == test.size());
+  std::vector<float> probs, labels;
+  for (size_t i = 0; i < test.size(); ++i) {
+    const double p = std::stod(printed[i]);
+    CHECK(p > 0.0);
+    CHECK(p < 1.0);
+    probs.push_back(float(p));
+    labels.push_back(test[i].label);
+  }
+  CHECK(metrics::logloss(probs, labels) ==
+        doctest::Approx(m.at("test").at("logloss")).epsilon(2e-6));
+  CHECK(metrics::auc_or_nan(probs, labels) == doctest::Approx(auc).epsilon(1e-3));
+
+  // One record, then the same with the other label (predict ignores it), itself again, with
+  // another candidate item, another history, or none: one line each, the first three the same.
+  data::CtrSample a = test[0];
+  data::CtrSample relabelled = a;
+  relabelled.label = 1 - a.label;
+  data::CtrSample other_item = a;
+  other_item.item = a.item == 2 ? 3 : 2;
+  data::CtrSample other_history = a;
+  REQUIRE(!a.hist_items.empty());
+  other_history.hist_items.back() = a.hist_items.back() == 2 ? 3 : 2;
+  data::CtrSample no_history = a;
+  no_history.hist_items.clear();
+  no_history.hist_cats.clear();
   const fs::path input = out / "input.txt";
-  std::ofstream(input) << "0\t2\t5\t7\t3\x02"
-                          "4\t5\x02"
-                          "6\n1\t3\t8\t10\t\t\n";
+  {
+    std::ofstream f(input);
+    for (const auto& s : {a, relabelled, a, other_item, other_history, no_history})
+      f << amazon_line(s);
+  }
   const Run p =
       run("predict --checkpoint " + (out / "checkpoint").string() + " --input " + input.string());
   REQUIRE_MESSAGE(p.status == 0, p.output);
-  std::istringstream lines(p.output);
-  double a = -1, b = -1;
-  lines >> a >> b;
-  CHECK(a > 0.0);
-  CHECK(a < 1.0);
-  CHECK(b > 0.0);
-  CHECK(b < 1.0);
+  const std::vector<std::string> lines = lines_of(p.output);
+  REQUIRE(lines.size() == 6);
+  std::vector<double> score;
+  for (const auto& line : lines) score.push_back(std::stod(line));
+  for (double v : score) {
+    CHECK(v > 0.0);
+    CHECK(v < 1.0);
+  }
+  // Scored in a batch of other rows and lengths than among the 400, and the copies at other rows
+  // of the batch: the same to the digits printed, not necessarily to the bit.
+  CHECK(score[0] == same_digits(std::stod(printed[0])));
+  CHECK(score[1] == same_digits(score[0]));
+  CHECK(score[2] == same_digits(score[0]));
+  CHECK(score[3] != same_digits(score[0]));
+  CHECK(score[4] != same_digits(score[0]));
+  CHECK(score[5] != same_digits(score[0]));
 }
 
 TEST_CASE("cli: gradcheck passes for both models and reports the worst error") {
@@ -130,6 +233,86 @@ TEST_CASE("cli: multi-task models train, evaluate, predict and pass gradcheck") 
   REQUIRE_MESSAGE(e.status == 0, e.output);
   const nlohmann::json em = nlohmann::json::parse(e.output);
   CHECK(em.at("test") == m.at("test"));
+
+  // predict on the test rows, written as a CSV: its predictions give the test MSE training
+  // reported (to the six digits printed).
+  const fs::path checkpoint = out / "checkpoint";
+  const models::Run built = models::build_run(checkpoint_config(checkpoint), false);
+  const data::MultiTaskDataset& ds = as_task<models::MultiTaskTask>(built).data();
+  const size_t rows = ds.num_test(), dim = ds.numeric_names.size();
+  REQUIRE(rows == 200);
+  REQUIRE(dim > 2);
+  REQUIRE(ds.categorical_names.empty());
+  // Values to nine digits read back as the same floats.
+  auto value = [&](size_t i, size_t j) {
+    std::ostringstream v;
+    v << std::setprecision(9) << ds.test_x(i, j);
+    return v.str();
+  };
+  const fs::path in_order = out / "test_rows.csv";
+  {
+    std::ofstream f(in_order);
+    for (size_t j = 0; j < dim; ++j) f << (j ? "," : "") << ds.numeric_names[j];
+    f << "\n";
+    for (size_t i = 0; i < rows; ++i) {
+      for (size_t j = 0; j < dim; ++j) f << (j ? "," : "") << value(i, j);
+      f << "\n";
+    }
+  }
+  const Run p =
+      run("predict --checkpoint " + checkpoint.string() + " --input " + in_order.string());
+  REQUIRE_MESSAGE(p.status == 0, p.output);
+  const std::vector<std::string> printed = lines_of(p.output);
+  REQUIRE(printed.size() == rows);
+  std::vector<double> sse(ds.num_tasks(), 0.0);
+  for (size_t i = 0; i < rows; ++i) {
+    std::istringstream line(printed[i]);
+    for (size_t k = 0; k < ds.num_tasks(); ++k) {
+      double y = 0;
+      REQUIRE(static_cast<bool>(line >> y));
+      sse[k] += (y - ds.test_y(i, k)) * (y - ds.test_y(i, k));
+    }
+    std::string rest;
+    CHECK_FALSE(static_cast<bool>(line >> rest));
+  }
+  for (size_t k = 0; k < ds.num_tasks(); ++k) {
+    CAPTURE(ds.tasks[k].name);
+    CHECK(ds.tasks[k].kind == data::TaskKind::regression);
+    const double mse = m.at("test").at("tasks").at(ds.tasks[k].name).at("mse");
+    CHECK(sse[k] / double(rows) == doctest::Approx(mse).epsilon(1e-5));
+  }
+
+  // Columns are found by name: the same rows with the columns reversed and one the model does
+  // not read give the same predictions, and a row given twice scores the same twice. (One more row
+  // makes another batch shape, so equal to the digits printed rather than as text.)
+  const fs::path reversed = out / "test_rows_reversed.csv";
+  {
+    std::ofstream f(reversed);
+    f << "note";
+    for (size_t j = dim; j-- > 0;) f << "," << ds.numeric_names[j];
+    f << "\n";
+    for (size_t i = 0; i <= rows; ++i) {
+      const size_t row = i < rows ? i : 0;
+      f << "row" << row;
+      for (size_t j = dim; j-- > 0;) f << "," << value(row, j);
+      f << "\n";
+    }
+  }
+  const Run q =
+      run("predict --checkpoint " + checkpoint.string() + " --input " + reversed.string());
+  REQUIRE_MESSAGE(q.status == 0, q.output);
+  const std::vector<std::string> again = lines_of(q.output);
+  REQUIRE(again.size() == rows + 1);
+  for (size_t i = 0; i <= rows; ++i) {
+    CAPTURE(i);
+    std::istringstream a(again[i]), b(printed[i < rows ? i : 0]);
+    for (size_t k = 0; k < ds.num_tasks(); ++k) {
+      double x = 0, y = 0;
+      REQUIRE(static_cast<bool>(a >> x));
+      REQUIRE(static_cast<bool>(b >> y));
+      CHECK(x == same_digits(y));
+    }
+  }
 
   for (const char* model : {"shared_bottom", "omoe", "mmoe", "ple", "esmm"}) {
     const Run r = run(std::string("gradcheck --model ") + model);
