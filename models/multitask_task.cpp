@@ -294,12 +294,31 @@ PredictInput read_predict_input(const std::string& path, const data::CsvSchema* 
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return true;
   };
+  // A malformed quote is named with the file and the line, as every other error here.
+  auto split_line = [&]() -> std::vector<std::string> {
+    try {
+      return data::split_csv_line(line, delimiter);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": " + e.what());
+    }
+  };
   std::vector<std::string> columns;
   if (schema && !schema->header) {
     columns = schema->columns;
+    if (columns.empty()) {
+      // Named by position, "1", "2", ..., as the training reader names the columns of a
+      // header-less file; the first line, counted here, is then read again as a row.
+      while (next_line() && line.empty()) {
+      }
+      if (line.empty()) throw std::runtime_error(path + ": empty file");
+      for (size_t i = 0; i < split_line().size(); ++i) columns.push_back(std::to_string(i + 1));
+      in.clear();
+      in.seekg(0);
+      line_no = 0;
+    }
   } else {
     if (!next_line()) throw std::runtime_error(path + ": empty file (expected a header line)");
-    columns = data::split_csv_line(line, delimiter);
+    columns = split_line();
   }
   auto column_of = [&](const std::string& name) {
     const auto it = std::find(columns.begin(), columns.end(), name);
@@ -330,7 +349,7 @@ PredictInput read_predict_input(const std::string& path, const data::CsvSchema* 
   size_t rows = 0;
   while (next_line()) {
     if (line.empty()) continue;
-    const std::vector<std::string> fields = data::split_csv_line(line, delimiter);
+    const std::vector<std::string> fields = split_line();
     if (fields.size() != columns.size())
       fail(std::to_string(fields.size()) + " fields, expected " + std::to_string(columns.size()));
     for (size_t j = 0; j < num_col.size(); ++j) {
@@ -345,6 +364,9 @@ PredictInput read_predict_input(const std::string& path, const data::CsvSchema* 
         }
         if (used != v.size() || v.empty() || !std::isfinite(value))
           fail("column '" + ds.numeric_names[j] + "': '" + v + "' is not a number");
+        // Rounded to a float before standardising, as the training reader stores it: the same
+        // text then gives the model the same input it saw in training and evaluation.
+        value = double(float(value));
         if (!ds.numeric_mean.empty()) {
           const double mean = ds.numeric_mean[j], sd = ds.numeric_std[j];
           value = sd < 1e-12 * (1 + std::abs(mean)) ? value - mean : (value - mean) / sd;

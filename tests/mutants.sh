@@ -271,7 +271,7 @@ id:     mmoe-one-gate
 file:   models/mmoe.cpp
 tests:  ^models/test_multitask$
 why:    MMoE mixes every task's experts with task 0's gate (it trains as OMoE; gate_weights() still reports one per task)
-expect: uncertain: only "mmoe beats shared-bottom at correlation 0.5" can notice; the gate test reads gate_weights(), not what the towers used
+expect: models/test_multitask "mmoe: each task's output reads its own gate; omoe's tasks share one" (moving gate 1 moves task 1)
 old:    const Tensor<T>& g_k = g_[multi_gate_ ? k : 0];
 new:    const Tensor<T>& g_k = g_[0];
 
@@ -350,6 +350,38 @@ why:    MeLU's local update climbs the support loss (θ + β·g)
 expect: models/test_melu "maml on a linear model ..." (θ' = θ − β·g by hand) and "adaptation beats the global model"
 old:    theta[k] = theta[k] - g[k] * beta;
 new:    theta[k] = theta[k] + g[k] * beta;
+# ---- the command line ----
+
+id:     experiment-sd-population
+file:   cli/experiment_command.cpp
+tests:  ^cli/test_experiment_cli$
+why:    the experiment's spread over seeds divides by n instead of n − 1
+expect: cli/test_experiment_cli (table.csv's sd recomputed from runs.csv over two seeds)
+old:    return {m, v.size() > 1 ? std::sqrt(ss / double(v.size() - 1)) : 0.0};
+new:    return {m, v.size() > 1 ? std::sqrt(ss / double(v.size())) : 0.0};
+
+id:     experiment-wins-baseline
+file:   cli/experiment_command.cpp
+tests:  ^cli/test_experiment_cli$
+why:    paired wins are counted against OMoE instead of Shared-Bottom
+expect: cli/test_experiment_cli (the wins cells recomputed from runs.csv)
+old:    if (b.model == "shared_bottom" && b.p == p && b.seed == r.seed)
+new:    if (b.model == "omoe" && b.p == p && b.seed == r.seed)
+id:     multitask-predict-raw
+file:   models/multitask_task.cpp
+tests:  ^models/test_predict$
+why:    multi-task predict feeds the raw numbers, not standardised with the training mean and sd
+expect: models/test_predict "multitask predict: MMoE prints the outputs evaluation computes ..." and "... training statistics ..."
+old:    value = sd < 1e-12 * (1 + std::abs(mean)) ? value - mean : (value - mean) / sd;
+new:    value = sd < 1e-12 * (1 + std::abs(mean)) ? value : value;
+
+id:     multitask-predict-by-position
+file:   models/multitask_task.cpp
+tests:  ^models/test_predict$
+why:    multi-task predict reads the numeric columns by position in the file, not by name
+expect: models/test_predict "multitask predict: MMoE ..." (a file with its columns reordered gives the same lines)
+old:    const std::string& v = fields[num_col[j]];
+new:    const std::string& v = fields[j];
 FAULTS
 }
 

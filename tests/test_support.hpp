@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -61,6 +63,33 @@ inline tinyrec::data::CtrSample ctr_sample(int64_t item, const std::vector<int64
   s.hist_items = hist;
   for (int64_t i : hist) s.hist_cats.push_back(cat_of(i));
   return s;
+}
+
+// The seeds of one run of a seeded claim: the data, the initial weights, the batch order.
+struct ClaimSeeds {
+  uint64_t data, model, order;
+  std::string str() const {
+    return "data seed " + std::to_string(data) + ", model seed " + std::to_string(model) +
+           ", order seed " + std::to_string(order);
+  }
+};
+
+// The runs a seeded claim is checked on. In the suite, its own seeds alone. With
+// TINYREC_CLAIM_SEEDS=N set, N more seeds of each kind as well, one kind varied at a time (data
+// seeds own + step, ..., own + N step with the others kept, then the model's, then the batch
+// order's), so that the margin written beside a claim can be measured again:
+//   TINYREC_CLAIM_SEEDS=3 build/test_models -tc="din beats*"
+// A claim on the mean of `step` consecutive seeds steps by `step`, so no two runs share one.
+inline std::vector<ClaimSeeds> claim_seeds(ClaimSeeds own, uint64_t step = 1) {
+  std::vector<ClaimSeeds> runs{own};
+  const char* env = std::getenv("TINYREC_CLAIM_SEEDS");
+  const uint64_t more = env ? std::strtoull(env, nullptr, 10) : 0;
+  for (uint64_t k = step; k <= more * step; k += step) {
+    runs.push_back({own.data + k, own.model, own.order});
+    runs.push_back({own.data, own.model + k, own.order});
+    runs.push_back({own.data, own.model, own.order + k});
+  }
+  return runs;
 }
 
 }  // namespace tinyrec_test

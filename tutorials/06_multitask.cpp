@@ -34,6 +34,7 @@ using namespace tinyrec;
 
 namespace {
 
+using tinyrec::tutorial::check_above;
 using tinyrec::tutorial::check_true;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -147,25 +148,27 @@ struct Result {
   models::TrainReport report;
 };
 
-Result train_synthetic(const std::string& name, double p, size_t bottom_units) {
-  // Seeds as in `tinyrec experiment mmoe-correlation` for its seed 1: data 1, weights 101,
-  // batches 1.
+Result train_synthetic(const std::string& name, double p, size_t bottom_units,
+                       const tinyrec::tutorial::Seeds& seeds) {
   data::MmoeSyntheticConfig s;
   s.p = p;
-  s.seed = 1;
+  s.seed = seeds.data;
   models::MultiTaskTask task(data::make_mmoe_synthetic(s), models::MultiTaskOptions{});
   nlohmann::json settings = nlohmann::json::object();
   if (bottom_units > 0) settings["bottom_units"] = bottom_units;
-  auto model = make_model<float>(name, task.model_shape(), 101, settings);
+  auto model = make_model<float>(name, task.model_shape(), seeds.model, settings);
   models::TrainOptions t;  // Adam, lr 1e-3, batch 128; evaluated after every epoch
   t.epochs = 30;
-  t.seed = 1;
+  t.seed = seeds.order;
   Result r{name, p, {}, models::Trainer(task, *model, t).fit()};
   for (size_t k = 0; k < 2; ++k) r.loss[k] = task_loss(r.report.test, task.data().tasks[k].name);
   return r;
 }
 
+// Seeds as in `tinyrec experiment mmoe-correlation` for its seed 1: data 1, weights 101,
+// batches 1.
 void correlation_experiment() {
+  const tinyrec::tutorial::Seeds seeds = tinyrec::tutorial::seeds({1, 101, 1});
   std::printf(
       "\n3. The MMoE paper's experiment, reduced: seed 1, 10,000 rows, 30 epochs, Adam 1e-3\n");
   std::printf("  %-22s %5s %12s %12s %10s\n", "model", "p", "task 1 MSE", "task 2 MSE", "mean");
@@ -173,7 +176,7 @@ void correlation_experiment() {
   const auto t0 = std::chrono::steady_clock::now();
   for (double p : {1.0, 0.5, 0.0})
     for (const char* name : {"shared_bottom", "omoe", "mmoe"}) {
-      results.push_back(train_synthetic(name, p, 0));
+      results.push_back(train_synthetic(name, p, 0, seeds));
       const Result& r = results.back();
       std::printf("  %-22s %5.1f %12.4f %12.4f %10.4f\n", name, p, r.loss[0], r.loss[1],
                   (r.loss[0] + r.loss[1]) / 2);
@@ -182,7 +185,7 @@ void correlation_experiment() {
   double narrow[2];
   int k = 0;
   for (double p : {1.0, 0.0}) {
-    const Result r = train_synthetic("shared_bottom", p, 16);
+    const Result r = train_synthetic("shared_bottom", p, 16, seeds);
     narrow[k++] = (r.loss[0] + r.loss[1]) / 2;
     std::printf("  %-22s %5.1f %12.4f %12.4f %10.4f\n", "shared_bottom (16 units)", p, r.loss[0],
                 r.loss[1], narrow[k - 1]);
@@ -214,10 +217,9 @@ void correlation_experiment() {
       if (r.model == name && r.p == p) return (r.loss[0] + r.loss[1]) / 2;
     return NAN;
   };
-  check_true("every model learns (test MSE well below the label variance ~2.5)",
-             mean_of("shared_bottom", 0.5) < 0.5 && mean_of("mmoe", 0.5) < 0.5);
-  check_true("a 16-unit shared bottom loses more as the correlation falls to 0",
-             narrow[1] > narrow[0]);
+  check_above("0.5 - test MSE at p 0.5, the worse of SB and MMoE",
+              0.5 - std::max(mean_of("shared_bottom", 0.5), mean_of("mmoe", 0.5)), 0);
+  check_above("16-unit SB: test MSE at p 0 - at p 1", narrow[1] - narrow[0], 0);
 }
 
 // ---- 4. ESMM and sample selection bias ----

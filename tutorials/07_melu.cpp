@@ -20,6 +20,7 @@
 namespace {
 
 using tinyrec::tutorial::check;
+using tinyrec::tutorial::check_above;
 using tinyrec::tutorial::check_true;
 
 using namespace tinyrec;
@@ -58,9 +59,13 @@ struct Result {
 };
 constexpr size_t kMaxSteps = 5;
 
-Result train(const std::string& name, const json& task_options) {
+Result train(const std::string& name, const json& task_options,
+             const tinyrec::tutorial::Seeds& seeds) {
   models::RunConfig rc;
   rc.model = "melu";
+  rc.data_seed = seeds.data;
+  rc.model_seed = seeds.model;
+  rc.train.seed = seeds.order;
   rc.task_options = task_options;
   rc.train.epochs = 8;
   rc.train.batch_size = 32;  // users per meta-batch, as in the paper
@@ -87,13 +92,14 @@ int main() {
 
     std::printf(
         "\n2. Synthetic cold-start users (2000 users, 500 of them never seen in training)\n");
+    const tinyrec::tutorial::Seeds seeds = tinyrec::tutorial::seeds({1, 1, 1});
     std::vector<Result> results;
     // Trained on every rating of the training users with no local update: the global model
     // ("before") and, adapted at test time with the same local step as MeLU's, fine-tuning
     // ("after"). --local-steps 0 trains the same model.
-    results.push_back(train("fine-tuning (1 step, beta 0.05)", {{"training", "global"}}));
-    results.push_back(train("FOMAML (1 step, beta 0.05)", {{"first_order", true}}));
-    results.push_back(train("MeLU, second order (1 step, beta 0.05)", json::object()));
+    results.push_back(train("fine-tuning (1 step, beta 0.05)", {{"training", "global"}}, seeds));
+    results.push_back(train("FOMAML (1 step, beta 0.05)", {{"first_order", true}}, seeds));
+    results.push_back(train("MeLU, second order (1 step, beta 0.05)", json::object(), seeds));
     const json& g = results[0].metrics.at("before");
     std::printf("  %-34s MAE %.4f  RMSE %.4f  nDCG@3 %.4f\n", "global model (no local update)",
                 g.at("mae").get<double>(), g.at("rmse").get<double>(),
@@ -130,8 +136,12 @@ int main() {
     const double tuned = results[0].metrics.at("after").at("mae").get<double>();
     const double fomaml = results[1].metrics.at("after").at("mae").get<double>();
     const double melu = results[2].metrics.at("after").at("mae").get<double>();
-    check_true("MeLU's MAE is below the global model's by > 0.1", melu < global - 0.1);
-    check_true("MeLU's MAE is below fine-tuning's", melu < tuned);
-    check_true("MeLU's MAE is below FOMAML's", melu < fomaml);
+    // MeLU's leads, measured over the tutorial's seeds (data, weights and batch order 1) and three
+    // more of each kind (TINYREC_SEEDS, AMD EPYC Zen 4): over the global model +0.146 to +0.194,
+    // over fine-tuning +0.128 to +0.174, over FOMAML +0.166 to +0.681 (FOMAML's global model
+    // is far off on some seeds; see the tutorial).
+    check_above("MAE: the global model - MeLU", global - melu, 0.12);
+    check_above("MAE: fine-tuning - MeLU", tuned - melu, 0.1);
+    check_above("MAE: FOMAML - MeLU", fomaml - melu, 0.1);
   });
 }

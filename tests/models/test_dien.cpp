@@ -186,31 +186,39 @@ TEST_CASE("dien: the auxiliary loss is off at weight 0, needs negatives, and is 
 // The paper's claim, on data built for it: users whose interest drifts along a ring of
 // categories, clicks decided by the interest of the moment. DIN sees the history as a bag and
 // cannot tell the interest of now from one left behind; DIEN reads the sequence in order. Same
-// data, seeds and training for both, via the shared Trainer. Measured with `tinyrec train
-// --dataset drifting --users 800 --epochs 2 --lr 0.01` (batch 128): over data seeds 1-6 DIN's test
-// AUC was 0.547-0.641 and DIEN's 0.752-0.825, a gap of 0.139-0.205 (0.143 at seed 1).
+// data, seeds and training for both, via the shared Trainer. DIEN's lead, measured over the
+// claim's seeds (data, weights and batch order 1) and three more of each kind
+// (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4): AUC +0.124 to +0.300 (the smallest on the claim's own
+// seeds), GAUC +0.132 to +0.295; DIEN's AUC 0.746 to 0.818. Asserted: a lead of more than 0.1 on
+// both, DIEN's AUC above 0.7.
 TEST_CASE("dien beats din on AUC on the drifting data (seeded)") {
-  data::DienSyntheticConfig s;
-  s.users = 800;
-  s.seed = 1;
-  models::ClickOptions o;  // max_len 50
-  models::ClickTask task(data::make_dien_synthetic(s), o, s.seed);
-  models::TrainOptions t;  // 2 epochs, batch 128, Adam, batch order seed 1
-  t.lr = 0.01;
-  double auc[2], gauc[2];
-  int k = 0;
-  for (const char* name : {"din", "dien"}) {
-    const models::ModelEntry& e = models::find_model(name);
-    auto model = e.make_float(models::model_config(e, e.defaults, task.model_shape(), 1));
-    const models::TrainReport r = models::Trainer(task, *model, t).fit();
-    REQUIRE(r.curve.size() == 2);
-    auc[k] = r.test.at("auc").get<double>();
-    gauc[k] = r.test.at("gauc").get<double>();
-    ++k;
+  for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({1, 1, 1})) {
+    CAPTURE(seeds.str());
+    data::DienSyntheticConfig s;
+    s.users = 800;
+    s.seed = seeds.data;
+    models::ClickOptions o;  // max_len 50
+    models::ClickTask task(data::make_dien_synthetic(s), o, seeds.data);
+    models::TrainOptions t;  // 2 epochs, batch 128, Adam
+    t.lr = 0.01;
+    t.seed = seeds.order;
+    double auc[2], gauc[2];
+    int k = 0;
+    for (const char* name : {"din", "dien"}) {
+      const models::ModelEntry& e = models::find_model(name);
+      auto model =
+          e.make_float(models::model_config(e, e.defaults, task.model_shape(), seeds.model));
+      const models::TrainReport r = models::Trainer(task, *model, t).fit();
+      REQUIRE(r.curve.size() == 2);
+      auc[k] = r.test.at("auc").get<double>();
+      gauc[k] = r.test.at("gauc").get<double>();
+      ++k;
+    }
+    MESSAGE(seeds.str() << ": AUC dien - din " << auc[1] - auc[0] << ", GAUC dien - din "
+                        << gauc[1] - gauc[0] << " (din AUC " << auc[0] << ", dien AUC " << auc[1]
+                        << ")");
+    CHECK(auc[1] > auc[0] + 0.1);
+    CHECK(gauc[1] > gauc[0] + 0.1);
+    CHECK(auc[1] > 0.7);
   }
-  MESSAGE("drifting, 800 users, 2 epochs: din AUC "
-          << auc[0] << " GAUC " << gauc[0] << " | dien AUC " << auc[1] << " GAUC " << gauc[1]);
-  CHECK(auc[1] > auc[0] + 0.08);
-  CHECK(gauc[1] > gauc[0] + 0.08);
-  CHECK(auc[1] > 0.7);
 }

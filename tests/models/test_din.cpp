@@ -205,32 +205,41 @@ TEST_CASE("models: unknown name lists the accepted ones") {
 }
 
 // The paper's claim, on data built for it: behaviours matching the candidate decide the click, so
-// attending to them beats sum pooling. Seeded, so the numbers are the same on every run.
+// attending to them beats sum pooling. DIN's lead, measured over the claim's seeds (data 3,
+// weights 11, batch order 1) and three more of each kind (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4):
+// GAUC +0.071 to +0.209 (+0.209 on the claim's own seeds, +0.071 on data seed 6), AUC +0.084 to
+// +0.229. Asserted: more than 0.05 on both.
 TEST_CASE("din beats the base model on GAUC (synthetic data, seeded)") {
-  data::DinSyntheticConfig s;
-  s.users = 1500;
-  s.seed = 3;
-  models::ClickOptions o;
-  o.max_len = 40;
-  models::ClickTask task(data::make_din_synthetic(s), o);
-  models::TrainOptions t;
-  t.epochs = 2;
-  t.batch_size = 64;
-  t.lr = 2e-3;
-  double gauc[2], auc[2];
-  int k = 0;
-  for (const char* name : {"base", "din"}) {
-    const models::ModelEntry& e = models::find_model(name);
-    auto model = e.make_float(models::model_config(e, e.defaults, task.model_shape(), 11));
-    const models::TrainReport r = models::Trainer(task, *model, t).fit();
-    REQUIRE(r.curve.size() == 2);  // one point per epoch
-    gauc[k] = r.test.at("gauc").get<double>();
-    auc[k] = r.test.at("auc").get<double>();
-    CHECK(r.test.at("samples").get<size_t>() == task.data().test.size());
-    ++k;
+  for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({3, 11, 1})) {
+    CAPTURE(seeds.str());
+    data::DinSyntheticConfig s;
+    s.users = 1500;
+    s.seed = seeds.data;
+    models::ClickOptions o;
+    o.max_len = 40;
+    models::ClickTask task(data::make_din_synthetic(s), o);
+    models::TrainOptions t;
+    t.epochs = 2;
+    t.batch_size = 64;
+    t.lr = 2e-3;
+    t.seed = seeds.order;
+    double gauc[2], auc[2];
+    int k = 0;
+    for (const char* name : {"base", "din"}) {
+      const models::ModelEntry& e = models::find_model(name);
+      auto model =
+          e.make_float(models::model_config(e, e.defaults, task.model_shape(), seeds.model));
+      const models::TrainReport r = models::Trainer(task, *model, t).fit();
+      REQUIRE(r.curve.size() == 2);  // one point per epoch
+      gauc[k] = r.test.at("gauc").get<double>();
+      auc[k] = r.test.at("auc").get<double>();
+      CHECK(r.test.at("samples").get<size_t>() == task.data().test.size());
+      ++k;
+    }
+    MESSAGE(seeds.str() << ": GAUC din - base " << gauc[1] - gauc[0] << ", AUC din - base "
+                        << auc[1] - auc[0] << " (base GAUC " << gauc[0] << ", din GAUC " << gauc[1]
+                        << ")");
+    CHECK(gauc[1] > gauc[0] + 0.05);
+    CHECK(auc[1] > auc[0] + 0.05);
   }
-  MESSAGE("base GAUC " << gauc[0] << " AUC " << auc[0] << " | din GAUC " << gauc[1] << " AUC "
-                       << auc[1]);
-  CHECK(gauc[1] > gauc[0] + 0.01);
-  CHECK(auc[1] > auc[0]);
 }

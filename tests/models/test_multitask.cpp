@@ -17,6 +17,7 @@
 #include "models/ple.hpp"
 #include "models/registry.hpp"
 #include "models/trainer.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec;
 
@@ -147,6 +148,47 @@ TEST_CASE("gates: every row sums to one; OMoE shares one gate, MMoE has one per 
     auto model = make_multitask_model<double>(name, c);
     model->forward(models::tiny_multitask_batch(c));
     CHECK(model->gate_weights().empty());
+  }
+}
+
+// What the towers use, not what gate_weights() reports: moving one task's gate moves that task's
+// output alone in MMoE, and both tasks' in OMoE, whose one gate they share. Each gate is moved in
+// turn, so a tower whose output ignored its input could not pass for a task left alone.
+TEST_CASE("mmoe: each task's output reads its own gate; omoe's tasks share one") {
+  for (const std::string name : {"mmoe", "omoe"}) {
+    CAPTURE(name);
+    models::MultiTaskConfig c = tiny_multitask_config(name);
+    // Not the tiny seed 5: with it OMoE's task-0 output does not move at all on this batch (its
+    // tower's ReLU units are all off there), which would hide what is checked.
+    c.seed = 1;
+    const data::MultiTaskBatch b = models::tiny_multitask_batch(c);
+    const size_t gates = name == "mmoe" ? 2 : 1;
+    for (size_t moved = 0; moved < gates; ++moved) {
+      CAPTURE(moved);
+      auto model = make_multitask_model<double>(name, c);
+      const std::vector<Tensor<double>> before = model->forward(b);
+      const std::string prefix = "gates." + std::to_string(moved) + ".";
+      size_t touched = 0;
+      for (auto& [param, t] : model->named_parameters())
+        if (param.rfind(prefix, 0) == 0) {
+          // A ramp, not a constant: a constant added to every logit leaves the softmax as is.
+          for (size_t i = 0; i < t.numel(); ++i) t.value().data()[i] += 0.3 * double(i % 5);
+          ++touched;
+        }
+      REQUIRE(touched > 0);
+      const std::vector<Tensor<double>> after = model->forward(b);
+      REQUIRE(after.size() == 2);
+      for (size_t k = 0; k < 2; ++k) {
+        CAPTURE(k);
+        double change = 0;
+        for (size_t i = 0; i < b.size; ++i)
+          change = std::max(change, std::abs(after[k].value()(i) - before[k].value()(i)));
+        if (name == "omoe" || k == moved)
+          CHECK(change > 1e-6);
+        else
+          CHECK(change == 0.0);
+      }
+    }
   }
 }
 
@@ -284,33 +326,40 @@ TEST_CASE("training: a NaN label stops training with the task, epoch and step") 
   for (size_t i = 0; i < after.size(); ++i) CHECK(after[i].value() == before[i]);
 }
 
-// The paper's central claim, at its synthetic-data setup (d = 100, 10,000 rows,
-// 8 experts of 16, towers of 8, Adam 1e-3, α, β ~ N(0, 1)): with task correlation 0.5 the tasks
-// conflict, and MMoE's per-task gates fit both better than one shared bottom. Mean over seeds
-// 1-3 (data, weights and batch order); at these settings MMoE came out ahead on 8 of seeds 1-10
-// taken one at a time, so a single seed could go either way.
-TEST_CASE("mmoe beats shared-bottom at correlation 0.5 (synthetic data, seeds 1-3)") {
-  double loss[2] = {0, 0};
-  for (uint64_t seed = 1; seed <= 3; ++seed) {
+// The paper's synthetic-data setup (d = 100, 10,000 rows, 8 experts of 16, towers of 8, Adam
+// 1e-3, 30 epochs, α, β ~ N(0, 1)) at task correlation 0.5. Both models fit both tasks: the test
+// MSE, mean of the two, measured over data seeds 1-12 (weights seed + 100, batch order = seed;
+// `tinyrec experiment mmoe-correlation --seeds 12 --correlations 1,0.5,0 --models
+// shared_bottom,mmoe`, AMD EPYC Zen 4) was 0.036 to 0.263 for Shared-Bottom and 0.024 to 0.152 for
+// MMoE, against a label variance of about 2.5. Asserted: below 0.5 for both.
+// MMoE's lead is not asserted: it is the data set's more than the model's. Over those 12 data
+// sets MMoE's MSE was lower on 9 (10 at p = 1, 7 at p = 0); the mean over data seeds 1-3 favours
+// MMoE by a ratio of 0.72, over seeds 4-6, 7-9 and 10-12 it is 1.04, 1.31 and 0.95. Tutorial 06
+// shows the experiment whole, with its spread.
+TEST_CASE("mmoe and shared-bottom fit both tasks at correlation 0.5; gates are distributions") {
+  for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({1, 101, 1})) {
+    CAPTURE(seeds.str());
     data::MmoeSyntheticConfig s;
     s.p = 0.5;
-    s.seed = seed;
+    s.seed = seeds.data;
     models::MultiTaskTask task(data::make_mmoe_synthetic(s), models::MultiTaskOptions{});
     models::TrainOptions t;
     t.epochs = 30;
-    t.seed = seed;
-    int k = 0;
+    t.seed = seeds.order;
+    double loss[2] = {0, 0};
+    int m = 0;
     for (const char* name : {"shared_bottom", "mmoe"}) {
       models::MultiTaskConfig c;
-      c.seed = seed + 100;
+      c.seed = seeds.model;
       auto model = make_multitask_model<float>(name, c);
       const nlohmann::json test = models::Trainer(task, *model, t).fit().test;
       // The mean over the tasks of the test objective: both tasks are regressions, so the MSE.
       const nlohmann::json& tasks = test.at("tasks");
       REQUIRE(tasks.size() == 2);
-      double mean = 0;
-      for (const auto& [task_name, m] : tasks.items()) mean += m.at("mse").get<double>() / 2;
-      loss[k++] += mean / 3;
+      for (const auto& [task_name, metrics] : tasks.items())
+        loss[m] += metrics.at("mse").get<double>() / 2;
+      CHECK(loss[m] < 0.5);
+      ++m;
       // Gate utilisation is a distribution over the experts for every task.
       const nlohmann::json& gates = test.at("gates");
       CHECK(gates.size() == (std::string(name) == "mmoe" ? 2u : 0u));
@@ -319,15 +368,14 @@ TEST_CASE("mmoe beats shared-bottom at correlation 0.5 (synthetic data, seeds 1-
         const auto& u = gate.value();
         CAPTURE(task_name);
         double total = 0;
-        for (double m : u.at("mean")) total += m;
+        for (double g : u.at("mean")) total += g;
         CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
         CHECK(u.at("experts").size() == c.n_experts);
       }
     }
+    MESSAGE(seeds.str() << ": test MSE, mean of the two tasks: shared-bottom " << loss[0]
+                        << ", mmoe " << loss[1]);
   }
-  MESSAGE("test MSE, mean of the two tasks and seeds 1-3: shared-bottom " << loss[0] << ", mmoe "
-                                                                          << loss[1]);
-  CHECK(loss[1] < 0.9 * loss[0]);
 }
 
 TEST_CASE("initialisation: PyTorch's U(±1/√fan_in) or Glorot with each expert's own fans") {

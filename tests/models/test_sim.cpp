@@ -20,6 +20,7 @@
 #include "models/sim.hpp"
 #include "models/trainer.hpp"
 #include "nn/target_attention.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec;
 using models::Retrieved;
@@ -332,24 +333,35 @@ TEST_CASE("sim: settings out of range are refused with the accepted values") {
                        std::invalid_argument);
 }
 
+// Seeded and small (2,400 training impressions, one epoch): tutorial 05 runs it at full size. SIM's
+// lead, measured over the claim's seeds (data, weights and batch order 1) and three more of each
+// kind (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4): AUC +0.300 to +0.343, SIM's AUC 0.803 to 0.832
+// (DIN's 0.464 to 0.521: the last 50 behaviours hold almost nothing of the interests that decide
+// the click). Asserted: a lead of more than 0.25, SIM's AUC above 0.78.
 TEST_CASE("sim: on long histories, SIM with hard search ranks far better than DIN on the last 50") {
-  // Seeded and small (2,400 training impressions, one epoch): tutorial 05 runs it at full size.
-  data::SimSyntheticConfig c;
-  c.users = 150;
-  c.samples_per_user = 20;
-  c.hist_len_min = 1000;
-  c.hist_len_max = 1500;
-  c.window = 50;
-  models::ClickTask task(data::make_sim_synthetic(c), models::ClickOptions{50, 0.0});
-  const models::CtrConfig config = task.model_shape().get<models::CtrConfig>();
-  models::TrainOptions t;
-  t.epochs = 1;
-  t.lr = 0.002;
-  models::DIN<float> din(config);
-  models::SIM<float> sim(config);
-  const double din_auc = models::Trainer(task, din, t).fit().test.at("auc").get<double>();
-  const double sim_auc = models::Trainer(task, sim, t).fit().test.at("auc").get<double>();
-  MESSAGE("DIN (last 50) AUC " << din_auc << ", SIM (hard search) AUC " << sim_auc);
-  CHECK(sim_auc > 0.75);
-  CHECK(sim_auc > din_auc + 0.15);
+  for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({1, 1, 1})) {
+    CAPTURE(seeds.str());
+    data::SimSyntheticConfig c;
+    c.users = 150;
+    c.samples_per_user = 20;
+    c.hist_len_min = 1000;
+    c.hist_len_max = 1500;
+    c.window = 50;
+    c.seed = seeds.data;
+    models::ClickTask task(data::make_sim_synthetic(c), models::ClickOptions{50, 0.0});
+    models::CtrConfig config = task.model_shape().get<models::CtrConfig>();
+    config.seed = seeds.model;
+    models::TrainOptions t;
+    t.epochs = 1;
+    t.lr = 0.002;
+    t.seed = seeds.order;
+    models::DIN<float> din(config);
+    models::SIM<float> sim(config);
+    const double din_auc = models::Trainer(task, din, t).fit().test.at("auc").get<double>();
+    const double sim_auc = models::Trainer(task, sim, t).fit().test.at("auc").get<double>();
+    MESSAGE(seeds.str() << ": AUC sim - din " << sim_auc - din_auc << " (DIN, last 50: " << din_auc
+                        << ", SIM, hard search: " << sim_auc << ")");
+    CHECK(sim_auc > 0.78);
+    CHECK(sim_auc > din_auc + 0.25);
+  }
 }

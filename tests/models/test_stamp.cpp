@@ -22,6 +22,7 @@
 #include "models/stamp.hpp"
 #include "models/trainer.hpp"
 #include "nn/metrics.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec;
 using nlohmann::json;
@@ -288,31 +289,44 @@ TEST_CASE("next-item task: predict prints the top-K items per session; bad token
   std::filesystem::remove_all(dir);
 }
 
+// One command reruns it: tinyrec train --model stamp --edim 16 --epochs 4 --batch-size 64 --lr
+// 0.005 (and --model stmp). Each session follows three intents side by side and mostly returns
+// to earlier clicks of the thread it is on: attention driven by the last click finds that
+// thread's clicks, where the session mean blurs all three (and the stray clicks) together. The
+// leads, measured over the claim's seeds (data, weights and batch order 1) and three more of each
+// kind (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4): MRR@20 over STMP +0.0104 to +0.0183; over
+// popularity, Recall@20 +0.239 to +0.261 and MRR@20 +0.270 to +0.275. Asserted: more than 0.007,
+// 0.2 and 0.2. STAMP's Recall@20 lead over STMP (-0.0056 to +0.0118) is inside the seeds'
+// spread: not a claim here.
 TEST_CASE("stamp beats stmp and popularity on the synthetic sessions (seeded)") {
-  // One command reruns it: tinyrec train --model stamp --edim 16 --epochs 4 --batch-size 64
-  // --lr 0.005 (and --model stmp). Each session follows three intents side by side and mostly
-  // returns to earlier clicks of the thread it is on: attention driven by the last click finds
-  // that thread's clicks, where the session mean blurs all three (and the stray clicks) together.
-  auto run_model = [](const std::string& name) {
-    models::RunConfig rc;
-    rc.model = name;
-    rc.model_options = {{"edim", 16}};
-    rc.train.epochs = 4;
-    rc.train.batch_size = 64;
-    rc.train.lr = 0.005;
-    models::Run run = models::build_run(rc);
-    models::Trainer trainer(*run.task, *run.model, run.config.train);
-    return trainer.fit().test;
-  };
-  const json stamp = run_model("stamp"), stmp = run_model("stmp");
-  const json& pop = stamp.at("baselines").at("popularity");
-  MESSAGE("Recall@20 / MRR@20: popularity "
-          << pop.at("recall@20") << " / " << pop.at("mrr@20") << ", stmp " << stmp.at("recall@20")
-          << " / " << stmp.at("mrr@20") << ", stamp " << stamp.at("recall@20") << " / "
-          << stamp.at("mrr@20"));
-  // MRR@20 lead over batch-order seeds 1-3 (--seed): +0.019, +0.011, +0.015 (AMD EPYC, Zen 4).
-  // The Recall@20 lead (+0.005, +0.005, -0.001) is inside the seeds' spread: not a claim here.
-  CHECK(stamp.at("mrr@20").get<double>() > stmp.at("mrr@20").get<double>() + 0.007);
-  CHECK(stamp.at("recall@20").get<double>() > pop.at("recall@20").get<double>() + 0.1);
-  CHECK(stamp.at("mrr@20").get<double>() > pop.at("mrr@20").get<double>());
+  for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({1, 1, 1})) {
+    CAPTURE(seeds.str());
+    auto run_model = [&](const std::string& name) {
+      models::RunConfig rc;
+      rc.model = name;
+      rc.model_options = {{"edim", 16}};
+      rc.train.epochs = 4;
+      rc.train.batch_size = 64;
+      rc.train.lr = 0.005;
+      rc.train.seed = seeds.order;
+      rc.model_seed = seeds.model;
+      rc.data_seed = seeds.data;
+      models::Run run = models::build_run(rc);
+      models::Trainer trainer(*run.task, *run.model, run.config.train);
+      return trainer.fit().test;
+    };
+    const json stamp = run_model("stamp"), stmp = run_model("stmp");
+    const json& pop = stamp.at("baselines").at("popularity");
+    const double mrr = stamp.at("mrr@20").get<double>(),
+                 recall = stamp.at("recall@20").get<double>();
+    MESSAGE(seeds.str() << ": MRR@20 stamp - stmp " << mrr - stmp.at("mrr@20").get<double>()
+                        << ", Recall@20 stamp - stmp "
+                        << recall - stmp.at("recall@20").get<double>()
+                        << ", stamp - popularity: Recall@20 "
+                        << recall - pop.at("recall@20").get<double>() << ", MRR@20 "
+                        << mrr - pop.at("mrr@20").get<double>());
+    CHECK(mrr > stmp.at("mrr@20").get<double>() + 0.007);
+    CHECK(recall > pop.at("recall@20").get<double>() + 0.2);
+    CHECK(mrr > pop.at("mrr@20").get<double>() + 0.2);
+  }
 }
