@@ -367,6 +367,9 @@ why:    paired wins are counted against OMoE instead of Shared-Bottom
 expect: cli/test_experiment_cli (the wins cells recomputed from runs.csv)
 old:    if (b.model == "shared_bottom" && b.p == p && b.seed == r.seed)
 new:    if (b.model == "omoe" && b.p == p && b.seed == r.seed)
+
+# ---- prediction ----
+
 id:     multitask-predict-raw
 file:   models/multitask_task.cpp
 tests:  ^models/test_predict$

@@ -518,13 +518,18 @@ int main() {
 
     std::printf("\n== Checks of the claims ==\n");
     const Metrics &b = runs[0].final, &d = runs[1].final, &dd = runs[2].final;
-    check_above("GAUC: DIN - Base", d.gauc - b.gauc, 0);
-    check_above("GAUC: DIN+Dice - Base", dd.gauc - b.gauc, 0);
-    check_above("AUC: DIN - Base", d.auc - b.auc, 0);
-    check_above("AUC: DIN+Dice - Base", dd.auc - b.auc, 0);
+    // Measured over the tutorial's seeds (data, weights and batch order 1) and three more of each
+    // kind (TINYREC_SEEDS, AMD EPYC Zen 4), smallest to largest: over the Base model, DIN's GAUC
+    // +0.176 to +0.205 and AUC +0.181 to +0.211, DIN+Dice's GAUC +0.155 to +0.199 and AUC +0.159
+    // to +0.191; the best model below the ceiling + 0.02 by 0.032 to 0.052; DIN's weights on
+    // matching behaviours 10.4 to 18.7 times those on the others.
+    check_above("GAUC: DIN - Base", d.gauc - b.gauc, 0.12);
+    check_above("GAUC: DIN+Dice - Base", dd.gauc - b.gauc, 0.12);
+    check_above("AUC: DIN - Base", d.auc - b.auc, 0.12);
+    check_above("AUC: DIN+Dice - Base", dd.auc - b.auc, 0.12);
     check_above("GAUC: the ceiling + 0.02 - the best model's",
                 ceiling.gauc + 0.02 - std::max({b.gauc, d.gauc, dd.gauc}), 0);
-    check_above("DIN: |w| matching / |w| others", w_match / w_other, 2);
+    check_above("DIN: |w| matching / |w| others", w_match / w_other, 5);
     std::printf("\n  wrote %s; training took %.1f s (Base), %.1f s (DIN), %.1f s (DIN+Dice)\n",
                 svg.c_str(), runs[0].seconds, runs[1].seconds, runs[2].seconds);
   } catch (const std::exception& e) {

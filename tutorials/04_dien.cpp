@@ -753,11 +753,17 @@ int main() {
 
     std::printf("\n== Checks of the claims ==\n");
     const Metrics &d = runs[0].final, &n = runs[1].final, &e = runs[2].final;
-    check_above("data AUC: the last 3 - the count", rules.auc_recent - rules.auc_count, 0.15);
-    check_above("AUC: DIEN - DIN", e.auc - d.auc, 0.05);
-    check_above("GAUC: DIEN - DIN", e.gauc - d.gauc, 0.05);
-    check_above("AUC: DIEN - DIEN without aux", e.auc - n.auc, 0.05);
-    check_above("h_t ranks the next behaviour: DIEN", probe_full, 0.7);
+    // Measured over the tutorial's seeds (data, weights and batch order 1) and three more of each
+    // kind (TINYREC_SEEDS, AMD EPYC Zen 4), smallest to largest: the data's rule +0.259 to
+    // +0.262; DIEN over DIN, AUC +0.148 to +0.229 and GAUC +0.155 to +0.238; DIEN over DIEN
+    // without the auxiliary loss +0.291 to +0.342; the probe 0.789 to 0.872 with the auxiliary
+    // loss, 0.498 to 0.514 without; the rule of the last 3 above the best model by 0.051 to
+    // 0.104; attention on the last 5 behaviours 1.03 to 1.20 times the uniform share.
+    check_above("data AUC: the last 3 - the count", rules.auc_recent - rules.auc_count, 0.2);
+    check_above("AUC: DIEN - DIN", e.auc - d.auc, 0.12);
+    check_above("GAUC: DIEN - DIN", e.gauc - d.gauc, 0.12);
+    check_above("AUC: DIEN - DIEN without aux", e.auc - n.auc, 0.25);
+    check_above("h_t ranks the next behaviour: DIEN", probe_full, 0.75);
     check_above("... and 0.6 - DIEN-noaux", 0.6 - probe_no_aux, 0);
     check_above("AUC: the rule of the last 3 - the best model",
                 rules.auc_recent - std::max({d.auc, n.auc, e.auc}), 0);

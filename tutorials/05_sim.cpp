@@ -361,9 +361,13 @@ int main() {
 
     std::printf("\n== Checks of the claims ==\n");
     const Result &d = results[0], &h = results[1];
-    check_above("data AUC: recency - the last-50 count", rules.recency - rules.window, 0.1);
-    check_above("AUC: SIM hard - DIN (last 50)", h.auc - d.auc, 0.15);
-    check_above("AUC: SIM hard - the last-50 rule", h.auc - rules.window, 0.1);
+    // Measured over the tutorial's seeds (data, weights and batch order 1) and three more of each
+    // kind (TINYREC_SEEDS, AMD EPYC Zen 4), smallest to largest: the data's recency rule above
+    // the last-50 count by 0.189 to 0.213; SIM with hard search above DIN on the last 50 by
+    // 0.295 to 0.366, above the last-50 rule by 0.173 to 0.200.
+    check_above("data AUC: recency - the last-50 count", rules.recency - rules.window, 0.15);
+    check_above("AUC: SIM hard - DIN (last 50)", h.auc - d.auc, 0.25);
+    check_above("AUC: SIM hard - the last-50 rule", h.auc - rules.window, 0.15);
     std::printf(
         "  values computed per sample, L = 100 and 10,000: SIM hard %.0f and %.0f, DIN %.0f "
         "and %.0f\n",

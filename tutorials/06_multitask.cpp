@@ -217,9 +217,15 @@ void correlation_experiment() {
       if (r.model == name && r.p == p) return (r.loss[0] + r.loss[1]) / 2;
     return NAN;
   };
+  // Measured over the program's seeds (data 1, weights 101, batch order 1) and three more of each
+  // kind (TINYREC_SEEDS, AMD EPYC Zen 4): the worse of Shared-Bottom and MMoE at p = 0.5 had a
+  // test MSE of 0.036 to 0.289. The 16-unit bottom's loss at p = 0 less its loss at p = 1 ran
+  // from -0.021 to +0.202, above 0 on 6 of the 10 runs, all on data seed 1: seed 1's picture, not
+  // a claim, so it is printed and not checked.
   check_above("0.5 - test MSE at p 0.5, the worse of SB and MMoE",
-              0.5 - std::max(mean_of("shared_bottom", 0.5), mean_of("mmoe", 0.5)), 0);
-  check_above("16-unit SB: test MSE at p 0 - at p 1", narrow[1] - narrow[0], 0);
+              0.5 - std::max(mean_of("shared_bottom", 0.5), mean_of("mmoe", 0.5)), 0.15);
+  std::printf("  16-unit Shared-Bottom, test MSE at p 0 less at p 1: %+.4f\n",
+              narrow[1] - narrow[0]);
 }
 
 // ---- 4. ESMM and sample selection bias ----
