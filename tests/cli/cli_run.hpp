@@ -7,7 +7,9 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <vector>
 
 // AddressSanitizer reserves terabytes of address space at start, so a program built with it cannot
 // run under `ulimit -v` at all: run_limited's checks are for the ordinary builds.
@@ -60,6 +62,15 @@ inline std::filesystem::path scratch(const std::string& name) {
   std::filesystem::path p = std::filesystem::temp_directory_path() / ("tinyrec_cli_test_" + name);
   std::filesystem::remove_all(p);
   return p;
+}
+
+// The lines of a program's output, without their line ends.
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
 }
 
 }  // namespace tinyrec_test

@@ -28,15 +28,9 @@ namespace data = tinyrec::data;
 namespace metrics = tinyrec::metrics;
 namespace models = tinyrec::models;
 
-namespace {
+using tinyrec_test::lines_of;
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
-}
+namespace {
 
 models::RunConfig checkpoint_config(const fs::path& checkpoint) {
   return nlohmann::json::parse(tinyrec_test::read_bytes(checkpoint / "config.json"))

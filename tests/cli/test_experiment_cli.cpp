@@ -20,6 +20,8 @@ using tinyrec_test::read_bytes;
 using tinyrec_test::run;
 using Run = tinyrec_test::CliRun;
 
+using tinyrec_test::lines_of;
+
 namespace {
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -28,14 +30,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   std::istringstream in(s);
   while (std::getline(in, piece, sep)) out.push_back(piece);
   if (!s.empty() && s.back() == sep) out.push_back("");
-  return out;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
   return out;
 }
 
