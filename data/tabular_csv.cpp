@@ -327,6 +327,9 @@ void read_file(const CsvSchema& s, const std::string& path, RawTable& t) {
         num_row[k] = kMissing;
       } else if (parse_number(v, x)) {
         num_row[k] = static_cast<float>(x);
+        if (!std::isfinite(num_row[k]))
+          throw std::runtime_error(where(s.numeric[k]) + ": '" + v +
+                                   "' is beyond the range of a float");
       } else {
         throw std::runtime_error(where(s.numeric[k]) + ": expected a number, got '" + v + "'");
       }
@@ -348,6 +351,9 @@ void read_file(const CsvSchema& s, const std::string& path, RawTable& t) {
             ": a binary label must be 0 or 1 (or give positive values), got '" + v + "'");
       } else {
         lab_row[k] = static_cast<float>(x);
+        if (!std::isfinite(lab_row[k]))
+          throw std::runtime_error(where(spec.column) + ": '" + v +
+                                   "' is beyond the range of a float");
       }
     }
     if (label_missing) {

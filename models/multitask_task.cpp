@@ -367,6 +367,8 @@ PredictInput read_predict_input(const std::string& path, const data::CsvSchema* 
         // Rounded to a float before standardising, as the training reader stores it: the same
         // text then gives the model the same input it saw in training and evaluation.
         value = double(float(value));
+        if (!std::isfinite(value))
+          fail("column '" + ds.numeric_names[j] + "': '" + v + "' is beyond the range of a float");
         if (!ds.numeric_mean.empty()) {
           const double mean = ds.numeric_mean[j], sd = ds.numeric_std[j];
           value = sd < 1e-12 * (1 + std::abs(mean)) ? value - mean : (value - mean) / sd;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "data/batching.hpp"
 #include "data/multitask_dataset.hpp"
 #include "data/tabular_csv.hpp"
+#include "tests/test_support.hpp"
 
 using namespace tinyrec::data;
 
@@ -133,6 +136,22 @@ TEST_CASE("csv: malformed rows name the file, the line and the column") {
   CHECK_THROWS_WITH_AS(load_csv_dataset_split(s, bad_number, 0.0, 1),
                        (bad_number + ":5: column 'a': expected a number, got 'abc'").c_str(),
                        std::runtime_error);
+  // Finite as a double, infinite as the float stored: refused, not kept as inf.
+  {
+    const tinyrec_test::TempDir dir("tinyrec_csv_test", "float_range");
+    std::filesystem::create_directories(dir.path);
+    const std::string big = (dir.path / "big.csv").string();
+    std::ofstream(big) << "a,b,y\n1.5,x,1\n2e39,x,0\n";
+    CHECK_THROWS_WITH_AS(load_csv_dataset_split(s, big, 0.0, 1),
+                         (big + ":3: column 'a': '2e39' is beyond the range of a float").c_str(),
+                         std::runtime_error);
+    CsvSchema regression = s;
+    regression.labels = {{"y", TaskKind::regression, "", {}}};
+    std::ofstream(big) << "a,b,y\n1.5,x,1\n2,x,-1e40\n";
+    CHECK_THROWS_WITH_AS(load_csv_dataset_split(regression, big, 0.0, 1),
+                         (big + ":3: column 'y': '-1e40' is beyond the range of a float").c_str(),
+                         std::runtime_error);
+  }
   const std::string bad_quote = fixture("mt_bad_quote.csv");
   CHECK_THROWS_WITH_AS(load_csv_dataset_split(s, bad_quote, 0.0, 1),
                        (bad_quote + ":3: unterminated quote in field 2").c_str(),

@@ -517,6 +517,9 @@ TEST_CASE("multitask predict: each error of the input file names the file and th
   for (const char* v : {"forty", "47abc", "NA", "inf", "nan", "1e999"})
     error(std::string("age,big,city,plan\n1,2,Lima,pro\n") + v + ",3,Oslo,free\n",
           bad + ":3: column 'age': '" + v + "' is not a number");
+  // Finite as a double, infinite as the float the model reads: refused, not fed as inf.
+  error("age,big,city,plan\n1e39,3,Oslo,free\n",
+        bad + ":2: column 'age': '1e39' is beyond the range of a float");
   error("age,big,city,plan\n47,30000031.3,\"Lima,pro\n", bad + ":2: unterminated quote in field 3");
   error("age,\"big,city,plan\n", bad + ":1: unterminated quote in field 2");
   error("age,big,city,plan\n47,\"30000031.3\"x,Lima,pro\n",
