@@ -2,7 +2,7 @@
 # Measures the margin of every seeded claim the suite and the tutorials assert, over the claim's
 # own seeds and three more of each kind (data, initial weights, batch order), one kind varied at a
 # time. The ranges written beside the claims come from this script; it is run by hand, not in CI
-# (it trains every claim's models ten times: about an hour on two cores).
+# (it trains every claim's models ten times: one to two hours on two cores).
 #
 #   bash tests/claim_margins.sh                 # every claim
 #   bash tests/claim_margins.sh tutorial_04_dien "dien beats*"   # only these
