@@ -519,9 +519,9 @@ int main() {
     std::printf("\n== Checks of the claims ==\n");
     const Metrics &b = runs[0].final, &d = runs[1].final, &dd = runs[2].final;
     // Measured over the tutorial's seeds (data, weights and batch order 1) and three more of each
-    // kind (TINYREC_SEEDS, AMD EPYC Zen 4), smallest to largest: over the Base model, DIN's GAUC
-    // +0.176 to +0.205 and AUC +0.181 to +0.211, DIN+Dice's GAUC +0.155 to +0.199 and AUC +0.159
-    // to +0.191; the best model below the ceiling + 0.02 by 0.032 to 0.052; DIN's weights on
+    // kind (TINYREC_SEEDS, Intel Xeon model 207), smallest to largest: over the Base model, DIN's
+    // GAUC +0.176 to +0.205 and AUC +0.181 to +0.211, DIN+Dice's GAUC +0.155 to +0.199 and AUC
+    // +0.159 to +0.191; the best model below the ceiling + 0.02 by 0.032 to 0.052; DIN's weights on
     // matching behaviours 10.4 to 18.7 times those on the others.
     check_above("GAUC: DIN - Base", d.gauc - b.gauc, 0.12);
     check_above("GAUC: DIN+Dice - Base", dd.gauc - b.gauc, 0.12);

@@ -754,7 +754,7 @@ int main() {
     std::printf("\n== Checks of the claims ==\n");
     const Metrics &d = runs[0].final, &n = runs[1].final, &e = runs[2].final;
     // Measured over the tutorial's seeds (data, weights and batch order 1) and three more of each
-    // kind (TINYREC_SEEDS, AMD EPYC Zen 4), smallest to largest: the data's rule +0.259 to
+    // kind (TINYREC_SEEDS, Intel Xeon model 207), smallest to largest: the data's rule +0.259 to
     // +0.262; DIEN over DIN, AUC +0.148 to +0.229 and GAUC +0.155 to +0.238; DIEN over DIEN
     // without the auxiliary loss +0.291 to +0.342; the probe 0.789 to 0.872 with the auxiliary
     // loss, 0.498 to 0.514 without; the rule of the last 3 above the best model by 0.051 to

@@ -362,8 +362,8 @@ int main() {
     std::printf("\n== Checks of the claims ==\n");
     const Result &d = results[0], &h = results[1];
     // Measured over the tutorial's seeds (data, weights and batch order 1) and three more of each
-    // kind (TINYREC_SEEDS, AMD EPYC Zen 4), smallest to largest: the data's recency rule above
-    // the last-50 count by 0.189 to 0.213; SIM with hard search above DIN on the last 50 by
+    // kind (TINYREC_SEEDS, Intel Xeon model 207), smallest to largest: the data's recency rule
+    // above the last-50 count by 0.189 to 0.213; SIM with hard search above DIN on the last 50 by
     // 0.295 to 0.366, above the last-50 rule by 0.173 to 0.200.
     check_above("data AUC: recency - the last-50 count", rules.recency - rules.window, 0.15);
     check_above("AUC: SIM hard - DIN (last 50)", h.auc - d.auc, 0.25);

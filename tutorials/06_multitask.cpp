@@ -218,8 +218,8 @@ void correlation_experiment() {
     return NAN;
   };
   // Measured over the program's seeds (data 1, weights 101, batch order 1) and three more of each
-  // kind (TINYREC_SEEDS, AMD EPYC Zen 4): the worse of Shared-Bottom and MMoE at p = 0.5 had a
-  // test MSE of 0.036 to 0.289. The 16-unit bottom's loss at p = 0 less its loss at p = 1 ran
+  // kind (TINYREC_SEEDS, Intel Xeon model 207): the worse of Shared-Bottom and MMoE at p = 0.5 had
+  // a test MSE of 0.036 to 0.289. The 16-unit bottom's loss at p = 0 less its loss at p = 1 ran
   // from -0.021 to +0.202, above 0 on 6 of the 10 runs, all on data seed 1: seed 1's picture, not
   // a claim, so it is printed and not checked.
   check_above("0.5 - test MSE at p 0.5, the worse of SB and MMoE",

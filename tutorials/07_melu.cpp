@@ -137,9 +137,9 @@ int main() {
     const double fomaml = results[1].metrics.at("after").at("mae").get<double>();
     const double melu = results[2].metrics.at("after").at("mae").get<double>();
     // MeLU's leads, measured over the tutorial's seeds (data, weights and batch order 1) and three
-    // more of each kind (TINYREC_SEEDS, AMD EPYC Zen 4): over the global model +0.146 to +0.194,
-    // over fine-tuning +0.128 to +0.174, over FOMAML +0.166 to +0.681 (FOMAML's global model
-    // is far off on some seeds; see the tutorial).
+    // more of each kind (TINYREC_SEEDS, Intel Xeon model 207): over the global model +0.146 to
+    // +0.194, over fine-tuning +0.128 to +0.174, over FOMAML +0.166 to +0.681 (FOMAML's global
+    // model is far off on some seeds; see the tutorial).
     check_above("MAE: the global model - MeLU", global - melu, 0.12);
     check_above("MAE: fine-tuning - MeLU", tuned - melu, 0.1);
     check_above("MAE: FOMAML - MeLU", fomaml - melu, 0.1);

@@ -232,7 +232,7 @@ int main() {
 
     const json &stmp = runs[0].test, &stamp = runs[1].test;
     // The leads, measured over the tutorial's seeds (data, weights and batch order 1) and three
-    // more of each kind (TINYREC_SEEDS, AMD EPYC Zen 4): MRR@20 over STMP +0.0046 to +0.0126
+    // more of each kind (TINYREC_SEEDS, Intel Xeon model 207): MRR@20 over STMP +0.0046 to +0.0126
     // (+0.0097 on its own seeds, +0.0046 on weight seed 4), Recall@20 over popularity +0.282 to
     // +0.305. The Recall@20 lead over STMP (batch-order seeds 1-3: +0.0035, +0.0024, +0.0031) is
     // too small to be a claim.

@@ -188,9 +188,9 @@ TEST_CASE("dien: the auxiliary loss is off at weight 0, needs negatives, and is 
 // cannot tell the interest of now from one left behind; DIEN reads the sequence in order. Same
 // data, seeds and training for both, via the shared Trainer. DIEN's lead, measured over the
 // claim's seeds (data, weights and batch order 1) and three more of each kind
-// (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4): AUC +0.124 to +0.300 (the smallest on the claim's own
-// seeds), GAUC +0.132 to +0.295; DIEN's AUC 0.746 to 0.818. Asserted: a lead of more than 0.1 on
-// both, DIEN's AUC above 0.7.
+// (TINYREC_CLAIM_SEEDS=3, Intel Xeon model 207): AUC +0.124 to +0.300 (the smallest on the claim's
+// own seeds), GAUC +0.132 to +0.295; DIEN's AUC 0.746 to 0.818. Asserted: a lead of more than 0.1
+// on both, DIEN's AUC above 0.7.
 TEST_CASE("dien beats din on AUC on the drifting data (seeded)") {
   for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({1, 1, 1})) {
     CAPTURE(seeds.str());

@@ -206,9 +206,9 @@ TEST_CASE("models: unknown name lists the accepted ones") {
 
 // The paper's claim, on data built for it: behaviours matching the candidate decide the click, so
 // attending to them beats sum pooling. DIN's lead, measured over the claim's seeds (data 3,
-// weights 11, batch order 1) and three more of each kind (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4):
-// GAUC +0.071 to +0.209 (+0.209 on the claim's own seeds, +0.071 on data seed 6), AUC +0.084 to
-// +0.229. Asserted: more than 0.05 on both.
+// weights 11, batch order 1) and three more of each kind (TINYREC_CLAIM_SEEDS=3, Intel Xeon model
+// 207): GAUC +0.071 to +0.209 (+0.209 on the claim's own seeds, +0.071 on data seed 6), AUC +0.084
+// to +0.229. Asserted: more than 0.05 on both.
 TEST_CASE("din beats the base model on GAUC (synthetic data, seeded)") {
   for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({3, 11, 1})) {
     CAPTURE(seeds.str());

@@ -349,7 +349,7 @@ TEST_CASE("the local update adapts the decision layers and never touches the emb
 // MeLU meta-trained with one local step against the same network trained on every rating with no
 // local update, both judged on the query sets of users never seen in training. MeLU's lead (the
 // global model's MAE less MeLU's), measured over the claim's seeds (data, weights and batch order
-// 1) and three more of each kind (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4): +0.089 to +0.152
+// 1) and three more of each kind (TINYREC_CLAIM_SEEDS=3, Intel Xeon model 207): +0.089 to +0.152
 // (+0.152 on the claim's own seeds; the data seeds move it most: +0.107, +0.089, +0.091 on data
 // seeds 2-4, +0.131 to +0.151 over the weights' and the batch order's). Asserted: more than 0.07.
 TEST_CASE("melu: adaptation beats the global model on synthetic cold-start users (seeded)") {

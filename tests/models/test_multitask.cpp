@@ -330,12 +330,12 @@ TEST_CASE("training: a NaN label stops training with the task, epoch and step") 
 // 1e-3, 30 epochs, α, β ~ N(0, 1)) at task correlation 0.5. Both models fit both tasks: the test
 // MSE, mean of the two, measured over data seeds 1-12 (weights seed + 100, batch order = seed;
 // `tinyrec experiment mmoe-correlation --seeds 12 --correlations 1,0.5,0 --models
-// shared_bottom,mmoe`, AMD EPYC Zen 4) was 0.036 to 0.263 for Shared-Bottom and 0.024 to 0.152 for
-// MMoE, against a label variance of about 2.5. Asserted: below 0.5 for both.
-// MMoE's lead is not asserted: it is the data set's more than the model's. Over those 12 data
-// sets MMoE's MSE was lower on 9 (10 at p = 1, 7 at p = 0); the mean over data seeds 1-3 favours
-// MMoE by a ratio of 0.72, over seeds 4-6, 7-9 and 10-12 it is 1.04, 1.31 and 0.95. Tutorial 06
-// shows the experiment whole, with its spread.
+// shared_bottom,mmoe`, Intel Xeon model 207) was 0.036 to 0.263 for Shared-Bottom and 0.024 to
+// 0.152 for MMoE, against a label variance of about 2.5. Asserted: below 0.5 for both. MMoE's lead
+// is not asserted: it is the data set's more than the model's. Over those 12 data sets MMoE's MSE
+// was lower on 9 (10 at p = 1, 7 at p = 0); the mean over data seeds 1-3 favours MMoE by a ratio of
+// 0.72, over seeds 4-6, 7-9 and 10-12 it is 1.04, 1.31 and 0.95. Tutorial 06 shows the experiment
+// whole, with its spread.
 TEST_CASE("mmoe and shared-bottom fit both tasks at correlation 0.5; gates are distributions") {
   for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({1, 101, 1})) {
     CAPTURE(seeds.str());

@@ -335,9 +335,9 @@ TEST_CASE("sim: settings out of range are refused with the accepted values") {
 
 // Seeded and small (2,400 training impressions, one epoch): tutorial 05 runs it at full size. SIM's
 // lead, measured over the claim's seeds (data, weights and batch order 1) and three more of each
-// kind (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4): AUC +0.300 to +0.343, SIM's AUC 0.803 to 0.832
-// (DIN's 0.464 to 0.521: the last 50 behaviours hold almost nothing of the interests that decide
-// the click). Asserted: a lead of more than 0.25, SIM's AUC above 0.78.
+// kind (TINYREC_CLAIM_SEEDS=3, Intel Xeon model 207): AUC +0.300 to +0.343, SIM's AUC 0.803 to
+// 0.832 (DIN's 0.464 to 0.521: the last 50 behaviours hold almost nothing of the interests that
+// decide the click). Asserted: a lead of more than 0.25, SIM's AUC above 0.78.
 TEST_CASE("sim: on long histories, SIM with hard search ranks far better than DIN on the last 50") {
   for (const tinyrec_test::ClaimSeeds& seeds : tinyrec_test::claim_seeds({1, 1, 1})) {
     CAPTURE(seeds.str());

@@ -294,7 +294,7 @@ TEST_CASE("next-item task: predict prints the top-K items per session; bad token
 // to earlier clicks of the thread it is on: attention driven by the last click finds that
 // thread's clicks, where the session mean blurs all three (and the stray clicks) together. The
 // leads, measured over the claim's seeds (data, weights and batch order 1) and three more of each
-// kind (TINYREC_CLAIM_SEEDS=3, AMD EPYC Zen 4): MRR@20 over STMP +0.0104 to +0.0183; over
+// kind (TINYREC_CLAIM_SEEDS=3, Intel Xeon model 207): MRR@20 over STMP +0.0104 to +0.0183; over
 // popularity, Recall@20 +0.239 to +0.261 and MRR@20 +0.270 to +0.275. Asserted: more than 0.007,
 // 0.2 and 0.2. STAMP's Recall@20 lead over STMP (-0.0056 to +0.0118) is inside the seeds'
 // spread: not a claim here.
